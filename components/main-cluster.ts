@@ -1,0 +1,72 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import type { MainConfig, StackSecrets } from "../config";
+import { commonLabels } from "./labels";
+import { Namespaces } from "./namespaces";
+
+export interface MainClusterArgs {
+    /** The validated stack configuration of a `main` stack. */
+    config: MainConfig;
+    /** Secrets read from the stack configuration. */
+    secrets: StackSecrets;
+}
+
+/**
+ * The main cluster: stores and shows the signals of the whole fleet. Composes the signal
+ * components; each one lands in the namespaces created here.
+ */
+export class MainCluster extends pulumi.ComponentResource {
+    /** Namespace of the stack's own workloads. */
+    public readonly namespace: pulumi.Output<string>;
+    /** Privileged namespace of the node collectors. */
+    public readonly agentsNamespace: pulumi.Output<string>;
+    /** Name of the Secret holding the object-storage credentials, when storage is S3. */
+    public readonly objectStorageSecret: pulumi.Output<string> | undefined;
+
+    constructor(name: string, args: MainClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("obs:index:MainCluster", name, {}, opts);
+        const { config, secrets } = args;
+        if (config.storage.kind === "s3" && secrets.s3 === undefined) {
+            throw new pulumi.ResourceError(
+                "storage.kind is s3 but the S3 credentials were not read from the stack secrets",
+                this,
+            );
+        }
+
+        const namespaces = new Namespaces(
+            `${name}-namespaces`,
+            { namespace: config.namespace, clusterName: config.cluster.name },
+            { parent: this },
+        );
+        this.namespace = namespaces.core;
+        this.agentsNamespace = namespaces.agents;
+
+        if (secrets.s3 !== undefined) {
+            // Credentials reach the stores only through this Secret, referenced by name.
+            const credentials = new k8s.core.v1.Secret(
+                `${name}-object-storage`,
+                {
+                    metadata: {
+                        name: "object-storage-credentials",
+                        namespace: namespaces.core,
+                        labels: commonLabels(config.cluster.name),
+                    },
+                    type: "Opaque",
+                    stringData: {
+                        AWS_ACCESS_KEY_ID: secrets.s3.accessKeyId,
+                        AWS_SECRET_ACCESS_KEY: secrets.s3.secretAccessKey,
+                    },
+                },
+                { parent: this },
+            );
+            this.objectStorageSecret = credentials.metadata.name;
+        }
+
+        this.registerOutputs({
+            namespace: this.namespace,
+            agentsNamespace: this.agentsNamespace,
+            objectStorageSecret: this.objectStorageSecret,
+        });
+    }
+}

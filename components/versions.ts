@@ -1,0 +1,52 @@
+/**
+ * Every pinned chart version, in one place, so that a version bump is a one-file change an
+ * automated updater can make. Each entry names the repository it is fetched from.
+ */
+export interface ChartPin {
+    chart: string;
+    version: string;
+    repo: string;
+}
+
+export const charts = {
+    kubePrometheusStack: {
+        chart: "kube-prometheus-stack",
+        version: "88.5.3",
+        repo: "https://prometheus-community.github.io/helm-charts",
+    },
+    thanos: {
+        chart: "thanos",
+        version: "1.24.1",
+        repo: "https://stevehipwell.github.io/helm-charts/",
+    },
+    loki: {
+        chart: "loki",
+        version: "18.11.0",
+        repo: "https://grafana-community.github.io/helm-charts",
+    },
+    tempo: {
+        chart: "tempo",
+        version: "2.2.4",
+        repo: "https://grafana-community.github.io/helm-charts",
+    },
+    tempoDistributed: {
+        chart: "tempo-distributed",
+        version: "2.26.2",
+        repo: "https://grafana-community.github.io/helm-charts",
+    },
+    grafana: {
+        chart: "grafana",
+        version: "12.11.1",
+        repo: "https://grafana-community.github.io/helm-charts",
+    },
+    vector: {
+        chart: "vector",
+        version: "0.56.0",
+        repo: "https://helm.vector.dev",
+    },
+    opentelemetryCollector: {
+        chart: "opentelemetry-collector",
+        version: "0.170.0",
+        repo: "https://open-telemetry.github.io/opentelemetry-helm-charts",
+    },
+} as const satisfies Record<string, ChartPin>;

@@ -1,0 +1,380 @@
+import { z } from "zod";
+
+/**
+ * The stack configuration, as plain data. Every key lives in the `observability:` namespace of a
+ * `Pulumi.<stack>.yaml` file. Defaults live here, next to the shape they belong to, so that the
+ * JSON Schema written by `npm run schema` and the program agree on them.
+ *
+ * Secrets never go through this schema: they are separate keys, read with
+ * `config.requireSecret`, listed in {@link SECRET_KEYS}.
+ */
+
+/** Metadata each leaf carries: used by error messages and copied into the JSON Schema. */
+export interface FieldMeta {
+    description: string;
+    /** What a valid value looks like, in words ("a DNS-1123 label"). */
+    expected?: string;
+    examples: readonly unknown[];
+}
+
+function field<T extends z.ZodType>(schema: T, meta: FieldMeta): T {
+    return schema.meta({
+        description: meta.description,
+        examples: [...meta.examples],
+        ...(meta.expected !== undefined ? { expected: meta.expected } : {}),
+    });
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
+const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$/;
+const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const STACK_REF = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+/** Longest namespace we accept, so that `<namespace>-agents` still fits in 63 characters. */
+export const MAX_NAMESPACE_LENGTH = 56;
+
+/** A Prometheus-style duration in whole units, as every store of the stack accepts it. */
+export const DURATION = /^([0-9]+)(h|d|w|y)$/;
+const HOURS_PER_UNIT: Record<string, number> = { h: 1, d: 24, w: 24 * 7, y: 24 * 365 };
+
+/** Converts a duration accepted by {@link DURATION} to hours. */
+export function durationHours(duration: string): number {
+    const match = DURATION.exec(duration);
+    if (match === null) {
+        throw new Error(`not a duration: ${JSON.stringify(duration)}`);
+    }
+    const [, amount, unit] = match;
+    return Number(amount) * (HOURS_PER_UNIT[unit as string] as number);
+}
+
+function dnsLabel(meta: Omit<FieldMeta, "expected">, maxLength = 63) {
+    return field(z.string().max(maxLength).regex(DNS_LABEL), {
+        ...meta,
+        expected: `a DNS-1123 label (lowercase letters, digits and '-', at most ${maxLength} characters)`,
+    });
+}
+
+function duration(meta: Omit<FieldMeta, "expected">) {
+    return field(z.string().regex(DURATION), {
+        ...meta,
+        expected: "a duration in whole hours, days, weeks or years (h, d, w, y)",
+    });
+}
+
+function quantity(meta: Omit<FieldMeta, "expected">) {
+    return field(z.string().regex(QUANTITY), {
+        ...meta,
+        expected: "a Kubernetes storage quantity",
+    });
+}
+
+const clusterSchema = z
+    .strictObject({
+        name: dnsLabel({
+            description:
+                "Name of this cluster. It becomes the `cluster` label on every metric, log line and " +
+                "trace, and the identity (certificate CN) a sub cluster presents to main.",
+            examples: ["main", "sub-eu-1"],
+        }),
+    })
+    .meta({ description: "Identity of the cluster this stack deploys to." });
+
+const kubernetesSchema = z
+    .strictObject({
+        context: field(z.string().min(1).optional(), {
+            description:
+                "kubeconfig context the Kubernetes provider uses. Unset: the current context of " +
+                "the kubeconfig found in $KUBECONFIG or ~/.kube/config.",
+            expected: "a kubeconfig context name",
+            examples: ["admin@talos-main"],
+        }),
+    })
+    .default({})
+    .meta({ description: "How the program reaches the cluster." });
+
+const namespaceSchema = dnsLabel(
+    {
+        description:
+            "Namespace for the stack's own workloads. Node collectors that need host access go to " +
+            "`<namespace>-agents`, labelled for the `privileged` Pod Security level.",
+        examples: ["observability"],
+    },
+    MAX_NAMESPACE_LENGTH,
+).default("observability");
+
+const profileSchema = field(z.enum(["small", "medium", "large"]).default("small"), {
+    description:
+        "Resource profile: requests and limits of every brick. `large` also switches to the " +
+        "horizontally scaled modes.",
+    examples: ["small"],
+});
+
+const exposureSchema = z
+    .strictObject({
+        domain: field(z.string().regex(DNS_NAME), {
+            description:
+                "DNS suffix under which sub clusters reach main's ingest endpoints " +
+                "(e.g. `metrics.<domain>`). Every server certificate carries these names.",
+            expected: "a fully qualified DNS name in lowercase",
+            examples: ["obs.example.com"],
+        }),
+        kind: field(z.enum(["traefik-passthrough", "loadbalancer"]), {
+            description:
+                "How main's ingest endpoints are exposed: Traefik TCP routers with TLS " +
+                "passthrough (the brick itself verifies client certificates), or one " +
+                "LoadBalancer Service per endpoint.",
+            examples: ["traefik-passthrough"],
+        }),
+    })
+    .meta({ description: "How sub clusters reach the main cluster." });
+
+const filesystemStorageSchema = z
+    .strictObject({
+        kind: z.literal("filesystem").meta({ description: "Store on PersistentVolumes." }),
+        size: quantity({
+            description: "Size of each store's PersistentVolume.",
+            examples: ["100Gi"],
+        }).default("50Gi"),
+        storageClass: field(z.string().min(1).optional(), {
+            description: "StorageClass of the volumes. Unset: the cluster's default class.",
+            expected: "a StorageClass name",
+            examples: ["local-path"],
+        }),
+    })
+    .meta({ description: "Filesystem object storage on PVCs: for small fleets and trials." });
+
+const s3StorageSchema = z
+    .strictObject({
+        kind: z.literal("s3").meta({ description: "Store in an S3-compatible object store." }),
+        endpoint: field(z.url({ protocol: /^https?$/ }), {
+            description: "URL of the S3 API.",
+            expected: "an http(s) URL",
+            examples: ["https://s3.eu-west-1.amazonaws.com", "https://minio.storage.svc:9000"],
+        }),
+        region: field(z.string().min(1), {
+            description: "Region of the buckets.",
+            expected: "a region name",
+            examples: ["eu-west-1"],
+        }),
+        forcePathStyle: field(z.boolean().default(false), {
+            description: "Address buckets as `<endpoint>/<bucket>` (MinIO, Ceph) instead of virtual hosts.",
+            examples: [true],
+        }),
+        buckets: z
+            .strictObject({
+                metrics: field(z.string().regex(BUCKET), {
+                    description: "Bucket for Thanos blocks.",
+                    expected: "a bucket name (3-63 lowercase letters, digits, '.' or '-')",
+                    examples: ["acme-observability-metrics"],
+                }),
+                logs: field(z.string().regex(BUCKET), {
+                    description: "Bucket for Loki chunks and index.",
+                    expected: "a bucket name (3-63 lowercase letters, digits, '.' or '-')",
+                    examples: ["acme-observability-logs"],
+                }),
+                traces: field(z.string().regex(BUCKET), {
+                    description: "Bucket for Tempo blocks.",
+                    expected: "a bucket name (3-63 lowercase letters, digits, '.' or '-')",
+                    examples: ["acme-observability-traces"],
+                }),
+            })
+            .meta({ description: "One bucket per signal." }),
+    })
+    .meta({
+        description:
+            "S3-compatible object storage. The credentials are the secret keys " +
+            "`observability:s3AccessKeyId` and `observability:s3SecretAccessKey`.",
+    });
+
+export const storageSchema = z
+    .discriminatedUnion("kind", [filesystemStorageSchema, s3StorageSchema])
+    .meta({ description: "Long-term storage of metrics, logs and traces on main." });
+
+const localMetricsRetention = duration({
+    description:
+        "How long each cluster's own Prometheus keeps samples on its volume. On sub clusters " +
+        "this is how far back local dashboards and rules see while the link to main is down.",
+    examples: ["2d"],
+}).default("2d");
+
+const mainRetentionSchema = z
+    .strictObject({
+        metrics: z
+            .strictObject({
+                raw: duration({
+                    description: "Thanos: keep raw-resolution samples this long (`0d` keeps forever).",
+                    examples: ["30d"],
+                }).default("30d"),
+                fiveMinutes: duration({
+                    description: "Thanos: keep 5-minute downsampled blocks this long.",
+                    examples: ["180d"],
+                }).default("180d"),
+                oneHour: duration({
+                    description: "Thanos: keep 1-hour downsampled blocks this long.",
+                    examples: ["1y"],
+                }).default("1y"),
+                local: localMetricsRetention,
+            })
+            .default({ raw: "30d", fiveMinutes: "180d", oneHour: "1y", local: "2d" })
+            .meta({ description: "Metrics retention per resolution." }),
+        logs: duration({
+            description: "Loki: delete log lines older than this.",
+            examples: ["30d"],
+        }).default("30d"),
+        traces: duration({
+            description: "Tempo: delete trace blocks older than this.",
+            examples: ["14d"],
+        }).default("14d"),
+    })
+    .superRefine((retention, ctx) => {
+        const { raw, fiveMinutes, oneHour } = retention.metrics;
+        const order: [string, string, string, string][] = [
+            ["fiveMinutes", fiveMinutes, "raw", raw],
+            ["oneHour", oneHour, "fiveMinutes", fiveMinutes],
+        ];
+        for (const [key, value, shorterKey, shorterValue] of order) {
+            const hours = durationHours(value);
+            const shorterHours = durationHours(shorterValue);
+            // 0 keeps forever in Thanos; a coarser resolution must outlive a finer one.
+            const outlives = hours === 0 || (shorterHours !== 0 && hours >= shorterHours);
+            if (!outlives) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["metrics", key],
+                    input: value,
+                    message:
+                        `a duration at least as long as metrics.${shorterKey} (${shorterValue}), ` +
+                        "since downsampled data must outlive the data it is computed from",
+                });
+            }
+        }
+    })
+    .default({
+        metrics: { raw: "30d", fiveMinutes: "180d", oneHour: "1y", local: "2d" },
+        logs: "30d",
+        traces: "14d",
+    })
+    .meta({
+        description: "The retention contract: compiled into every store and checked afterwards by an alert.",
+    });
+
+const subRetentionSchema = z
+    .strictObject({
+        metrics: z
+            .strictObject({ local: localMetricsRetention })
+            .default({ local: "2d" })
+            .meta({ description: "Metrics kept on the sub cluster itself." }),
+    })
+    .default({ metrics: { local: "2d" } })
+    .meta({
+        description: "What the sub cluster keeps locally. Long-term retention is main's contract.",
+    });
+
+const subClusterEntry = z
+    .strictObject({
+        name: dnsLabel({
+            description: "Name of the sub cluster, equal to `observability:cluster.name` in its own stack.",
+            examples: ["sub-eu-1"],
+        }),
+    })
+    .meta({ description: "A sub cluster allowed to ship to main." });
+
+const common = {
+    cluster: clusterSchema,
+    kubernetes: kubernetesSchema,
+    namespace: namespaceSchema,
+    profile: profileSchema,
+};
+
+export const mainSchema = z
+    .strictObject({
+        role: z.literal("main").meta({ description: "This stack deploys the main cluster." }),
+        ...common,
+        exposure: exposureSchema,
+        storage: storageSchema,
+        retention: mainRetentionSchema,
+        subClusters: z
+            .array(subClusterEntry)
+            .superRefine((subs, ctx) => {
+                const seen = new Map<string, number>();
+                subs.forEach((sub, index) => {
+                    const first = seen.get(sub.name);
+                    if (first !== undefined) {
+                        ctx.addIssue({
+                            code: "custom",
+                            path: [index, "name"],
+                            input: sub.name,
+                            message: `a name not used by another sub cluster (subClusters[${first}] has it)`,
+                        });
+                    } else {
+                        seen.set(sub.name, index);
+                    }
+                });
+            })
+            .default([])
+            .meta({
+                description:
+                    "Sub clusters allowed to ship to main. Each gets its own client certificate " +
+                    "and is watched by a per-signal dead-man's switch.",
+            }),
+    })
+    .superRefine((config, ctx) => {
+        config.subClusters.forEach((sub, index) => {
+            if (sub.name === config.cluster.name) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["subClusters", index, "name"],
+                    input: sub.name,
+                    message: "a name different from the main cluster's own (cluster.name)",
+                });
+            }
+        });
+    });
+
+export const subSchema = z.strictObject({
+    role: z.literal("sub").meta({ description: "This stack deploys a sub cluster." }),
+    ...common,
+    mainStack: field(z.string().regex(STACK_REF), {
+        description:
+            "Fully qualified name of the main cluster's stack, read through a StackReference for " +
+            "the certificate bundle and ingest endpoints.",
+        expected: "a stack reference <organization>/<project>/<stack>",
+        examples: ["acme/observability/main"],
+    }),
+    retention: subRetentionSchema,
+});
+
+/** The whole `observability:` namespace, checked against the shape of its role. */
+export const configSchema = z
+    .discriminatedUnion("role", [mainSchema, subSchema])
+    .meta({ title: "observability stack configuration" });
+
+export type StackConfig = z.output<typeof configSchema>;
+export type MainConfig = z.output<typeof mainSchema>;
+export type SubConfig = z.output<typeof subSchema>;
+export type StorageConfig = z.output<typeof storageSchema>;
+
+/** Keys read with `requireSecret`, never through the schema. */
+export interface SecretKey {
+    key: string;
+    description: string;
+    /** Whether the validated config needs this secret. */
+    requiredWhen: (config: StackConfig) => boolean;
+    example: string;
+}
+
+export const SECRET_KEYS: readonly SecretKey[] = [
+    {
+        key: "s3AccessKeyId",
+        description: "Access key id for the S3 buckets (storage.kind: s3).",
+        requiredWhen: (c) => c.role === "main" && c.storage.kind === "s3",
+        example: "AKIAIOSFODNN7EXAMPLE",
+    },
+    {
+        key: "s3SecretAccessKey",
+        description: "Secret access key for the S3 buckets (storage.kind: s3).",
+        requiredWhen: (c) => c.role === "main" && c.storage.kind === "s3",
+        example: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    },
+];

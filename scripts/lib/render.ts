@@ -1,0 +1,169 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+
+import { MockEngine, ResourceRef, runProgram, Secret, Unknown, type ResourceRecord } from "./mock-engine";
+import { readStackConfig } from "./stack-file";
+
+/**
+ * The offline render: evaluates the program with a stack's config under the mock engine and
+ * turns what it declared into reviewable YAML, secrets redacted. Deterministic: the same
+ * inputs give byte-identical files.
+ */
+
+export interface RenderOptions {
+    projectDir: string;
+    stack: string;
+    /** A stack file other than `Pulumi.<stack>.yaml`. */
+    stackFile?: string;
+    /** Evaluate as `pulumi preview` does. */
+    preview?: boolean;
+}
+
+export interface RenderResult {
+    engine: MockEngine;
+    records: ResourceRecord[];
+    /** File name to content, as `writeRender` writes them. */
+    files: Map<string, string>;
+    /** Milliseconds spent running the program (load, evaluation, registrations). */
+    programMs: number;
+}
+
+export const SECRET_MARKER = "[secret]";
+
+/**
+ * Plain data for YAML, map keys sorted: secrets, unknowns and references become readable
+ * markers.
+ */
+export function redact(value: unknown, nameOf: (urn: string) => string): unknown {
+    if (value instanceof Secret) return SECRET_MARKER;
+    if (value instanceof Unknown) return "[unknown]";
+    if (value instanceof ResourceRef) return `[resource ${nameOf(value.urn)}]`;
+    if (Array.isArray(value)) return value.map((v) => redact(v, nameOf));
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(
+            Object.keys(value)
+                .sort()
+                .map((k) => [k, redact((value as Record<string, unknown>)[k], nameOf)]),
+        );
+    }
+    return value;
+}
+
+/** How many secret values a decoded value holds. */
+export function countSecrets(value: unknown): number {
+    if (value instanceof Secret) return 1;
+    if (Array.isArray(value)) return value.reduce((n: number, v) => n + countSecrets(v), 0);
+    if (value !== null && typeof value === "object") {
+        return Object.values(value).reduce((n: number, v) => n + countSecrets(v), 0);
+    }
+    return 0;
+}
+
+/** `type::name` of a URN, the stable identity a reviewer reads. */
+export function shortUrn(urn: string): string {
+    const parts = urn.split("::");
+    const type = (parts[2] ?? "").split("$").pop() ?? "";
+    return `${type}::${parts.slice(3).join("::")}`;
+}
+
+/** A provider reference `<urn>::<id>` without its id, which differs between runs. */
+function providerName(reference: string): string {
+    const urn = reference.split("::").slice(0, 4).join("::");
+    return shortUrn(urn);
+}
+
+/** Records in tree order: the stack first, then each parent before its children by type and name. */
+export function treeOrder(records: readonly ResourceRecord[]): ResourceRecord[] {
+    const children = new Map<string | undefined, ResourceRecord[]>();
+    for (const record of records) {
+        const list = children.get(record.parent) ?? [];
+        list.push(record);
+        children.set(record.parent, list);
+    }
+    const ordered: ResourceRecord[] = [];
+    const visit = (parent: string | undefined): void => {
+        const list = (children.get(parent) ?? []).sort(
+            (a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name),
+        );
+        for (const record of list) {
+            ordered.push(record);
+            visit(record.urn);
+        }
+    };
+    visit(undefined);
+    return ordered;
+}
+
+function document(record: ResourceRecord): Record<string, unknown> {
+    const doc: Record<string, unknown> = { type: record.type, name: record.name };
+    if (record.parent !== undefined) doc.parent = shortUrn(record.parent);
+    if (record.provider !== undefined) doc.provider = providerName(record.provider);
+    if (record.remote) doc.remote = true;
+    const options: Record<string, unknown> = {};
+    const o = record.options;
+    if (o.dependsOn.length > 0) options.dependsOn = o.dependsOn.map(shortUrn);
+    if (o.protect) options.protect = true;
+    if (o.retainOnDelete) options.retainOnDelete = true;
+    if (o.deleteBeforeReplace) options.deleteBeforeReplace = true;
+    if (o.ignoreChanges.length > 0) options.ignoreChanges = o.ignoreChanges;
+    if (o.replaceOnChanges.length > 0) options.replaceOnChanges = o.replaceOnChanges;
+    if (o.additionalSecretOutputs.length > 0) options.additionalSecretOutputs = o.additionalSecretOutputs;
+    if (o.aliases > 0) options.aliases = o.aliases;
+    if (Object.keys(options).length > 0) doc.options = options;
+    doc.inputs = redact(record.inputs, shortUrn);
+    return doc;
+}
+
+const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
+
+/** The files of a render: every resource as one YAML document, and the stack outputs. */
+export function renderFiles(engine: MockEngine, stack: string, preview: boolean): Map<string, string> {
+    const ordered = treeOrder(engine.records);
+    const header =
+        `# Desired state of stack '${stack}'${preview ? " (preview)" : ""}: ${ordered.length} resources.\n` +
+        "# Written by `npm run render`; secrets are shown as [secret].\n";
+    const resources = header + ordered.map((r) => stringify(document(r), YAML_OPTIONS)).join("---\n");
+    const outputs =
+        `# Outputs of stack '${stack}'.\n` + stringify(redact(engine.stackOutputs(), shortUrn), YAML_OPTIONS);
+    return new Map([
+        ["resources.yaml", resources],
+        ["outputs.yaml", outputs],
+    ]);
+}
+
+/** Runs the program with a stack's config under the mock engine. */
+export async function renderStack(options: RenderOptions): Promise<RenderResult> {
+    const preview = options.preview ?? false;
+    const stackConfig = readStackConfig(options.projectDir, options.stack, options.stackFile);
+    pulumi.runtime.setAllConfig(stackConfig.values, stackConfig.secretKeys);
+    const engine = new MockEngine({ project: stackConfig.project, stack: options.stack, preview });
+    await engine.install();
+    const start = performance.now();
+    await runProgram(engine, options.projectDir);
+    const programMs = performance.now() - start;
+    return { engine, records: engine.records, files: renderFiles(engine, options.stack, preview), programMs };
+}
+
+/**
+ * Writes the files into `outDir`, replacing what was there. Written beside it first and renamed
+ * into place, so a failed write never leaves a half-rendered directory.
+ */
+export function writeRender(files: ReadonlyMap<string, string>, outDir: string): void {
+    const target = path.resolve(outDir);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const staging = fs.mkdtempSync(`${target}.partial-`);
+    try {
+        for (const [name, content] of files) {
+            fs.writeFileSync(path.join(staging, name), content);
+        }
+        fs.rmSync(target, { recursive: true, force: true });
+        fs.renameSync(staging, target);
+    } catch (err) {
+        fs.rmSync(staging, { recursive: true, force: true });
+        throw err;
+    }
+}
