@@ -63,7 +63,6 @@ export function namespaceObject(raw: RawConfig): { input: Record<string, unknown
                     `${[...secretKeyNames].map((k) => `${prefix}${k}`).join(", ")}), ` +
                     "found a secret; set it again without --secret",
             );
-            continue;
         }
         const trimmed = text.trimStart();
         if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
@@ -132,13 +131,11 @@ export function loadConfig(raw: RawConfig = runtimeConfig()): LoadedConfig {
         throw new ConfigError(result.problems);
     }
     const config = result.config;
-    const settings = new pulumi.Config(NAMESPACE);
+    // Same as `config.requireSecret`: the value the CLI decrypted, wrapped as a secret output.
+    const secret = (key: string) => pulumi.secret(raw.values[`${NAMESPACE}:${key}`] ?? "");
     const secrets: StackSecrets = {};
     if (config.role === "main" && config.storage.kind === "s3") {
-        secrets.s3 = {
-            accessKeyId: settings.requireSecret("s3AccessKeyId"),
-            secretAccessKey: settings.requireSecret("s3SecretAccessKey"),
-        };
+        secrets.s3 = { accessKeyId: secret("s3AccessKeyId"), secretAccessKey: secret("s3SecretAccessKey") };
     }
     return { config, secrets };
 }

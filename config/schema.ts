@@ -359,6 +359,8 @@ export type StorageConfig = z.output<typeof storageSchema>;
 export interface SecretKey {
     key: string;
     description: string;
+    /** Roles whose stacks may set it. */
+    roles: readonly StackConfig["role"][];
     /** Whether the validated config needs this secret. */
     requiredWhen: (config: StackConfig) => boolean;
     example: string;
@@ -367,12 +369,14 @@ export interface SecretKey {
 export const SECRET_KEYS: readonly SecretKey[] = [
     {
         key: "s3AccessKeyId",
+        roles: ["main"],
         description: "Access key id for the S3 buckets (storage.kind: s3).",
         requiredWhen: (c) => c.role === "main" && c.storage.kind === "s3",
         example: "AKIAIOSFODNN7EXAMPLE",
     },
     {
         key: "s3SecretAccessKey",
+        roles: ["main"],
         description: "Secret access key for the S3 buckets (storage.kind: s3).",
         requiredWhen: (c) => c.role === "main" && c.storage.kind === "s3",
         example: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",

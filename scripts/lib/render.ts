@@ -39,7 +39,8 @@ export const SECRET_MARKER = "[secret]";
  * markers.
  */
 export function redact(value: unknown, nameOf: (urn: string) => string): unknown {
-    if (value instanceof Secret) return SECRET_MARKER;
+    // The SDK lifts secretness to the top-level property; keep the shape visible, every leaf hidden.
+    if (value instanceof Secret) return redactLeaves(value.value);
     if (value instanceof Unknown) return "[unknown]";
     if (value instanceof ResourceRef) return `[resource ${nameOf(value.urn)}]`;
     if (Array.isArray(value)) return value.map((v) => redact(v, nameOf));
@@ -51,6 +52,19 @@ export function redact(value: unknown, nameOf: (urn: string) => string): unknown
         );
     }
     return value;
+}
+
+function redactLeaves(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(redactLeaves);
+    if (value instanceof Secret) return redactLeaves(value.value);
+    if (value !== null && typeof value === "object" && !(value instanceof Unknown) && !(value instanceof ResourceRef)) {
+        return Object.fromEntries(
+            Object.keys(value)
+                .sort()
+                .map((k) => [k, redactLeaves((value as Record<string, unknown>)[k])]),
+        );
+    }
+    return SECRET_MARKER;
 }
 
 /** How many secret values a decoded value holds. */

@@ -1,0 +1,294 @@
+import * as assert from "node:assert/strict";
+import { describe, it } from "node:test";
+
+import * as pulumi from "@pulumi/pulumi";
+
+import { ConfigError, durationHours, loadConfig, validateConfig, type RawConfig } from "../config";
+
+/** Builds the CLI's view of config: `observability:`-prefixed keys, objects as JSON text. */
+function raw(values: Record<string, unknown>, secretKeys: string[] = []): RawConfig {
+    const entries = Object.entries(values).map(([key, value]) => [
+        key.includes(":") ? key : `observability:${key}`,
+        typeof value === "string" ? value : JSON.stringify(value),
+    ]);
+    const secrets = new Set(secretKeys.map((k) => (k.includes(":") ? k : `observability:${k}`)));
+    return { values: Object.fromEntries(entries), isSecret: (key) => secrets.has(key) };
+}
+
+const validMain = {
+    role: "main",
+    cluster: { name: "main" },
+    exposure: { domain: "obs.example.com", kind: "traefik-passthrough" },
+    storage: { kind: "filesystem" },
+    subClusters: [{ name: "sub-eu-1" }],
+};
+
+const validSub = {
+    role: "sub",
+    cluster: { name: "sub-eu-1" },
+    mainStack: "acme/observability/main",
+};
+
+const validS3 = {
+    kind: "s3",
+    endpoint: "https://s3.eu-west-1.amazonaws.com",
+    region: "eu-west-1",
+    buckets: { metrics: "acme-metrics", logs: "acme-logs", traces: "acme-traces" },
+};
+
+function problems(values: Record<string, unknown>, secretKeys: string[] = []): string[] {
+    const result = validateConfig(raw(values, secretKeys));
+    assert.ok("problems" in result, "expected the config to be rejected");
+    return result.problems;
+}
+
+describe("stack config: valid input", () => {
+    it("fills every default of a main stack from the schema", () => {
+        const result = validateConfig(raw(validMain));
+        assert.ok("config" in result);
+        assert.deepEqual(result.config, {
+            role: "main",
+            cluster: { name: "main" },
+            kubernetes: {},
+            namespace: "observability",
+            profile: "small",
+            exposure: { domain: "obs.example.com", kind: "traefik-passthrough" },
+            storage: { kind: "filesystem", size: "50Gi" },
+            retention: {
+                metrics: { raw: "30d", fiveMinutes: "180d", oneHour: "1y", local: "2d" },
+                logs: "30d",
+                traces: "14d",
+            },
+            subClusters: [{ name: "sub-eu-1" }],
+        });
+    });
+
+    it("fills every default of a sub stack from the schema", () => {
+        const result = validateConfig(raw(validSub));
+        assert.ok("config" in result);
+        assert.deepEqual(result.config, {
+            role: "sub",
+            cluster: { name: "sub-eu-1" },
+            kubernetes: {},
+            namespace: "observability",
+            profile: "small",
+            mainStack: "acme/observability/main",
+            retention: { metrics: { local: "2d" } },
+        });
+    });
+
+    it("ignores keys of other namespaces", () => {
+        const result = validateConfig(raw({ ...validSub, "kubernetes:context": "other" }));
+        assert.ok("config" in result);
+    });
+
+    it("reads the S3 credentials as Pulumi secrets", async () => {
+        const { secrets } = loadConfig(
+            raw({ ...validMain, storage: validS3, s3AccessKeyId: "AKIA1", s3SecretAccessKey: "s3cr3t" }, [
+                "s3AccessKeyId",
+                "s3SecretAccessKey",
+            ]),
+        );
+        assert.ok(secrets.s3 !== undefined);
+        assert.equal(await pulumi.isSecret(secrets.s3.accessKeyId), true);
+        assert.equal(await pulumi.isSecret(secrets.s3.secretAccessKey), true);
+        assert.equal(await new Promise((resolve) => secrets.s3?.secretAccessKey.apply(resolve)), "s3cr3t");
+    });
+
+    it("converts durations to hours", () => {
+        assert.equal(durationHours("36h"), 36);
+        assert.equal(durationHours("2d"), 48);
+        assert.equal(durationHours("2w"), 336);
+        assert.equal(durationHours("1y"), 8760);
+        assert.throws(() => durationHours("2 days"), /not a duration/);
+    });
+});
+
+describe("stack config: one line per problem, naming the key", () => {
+    it("rejects a missing role, naming both roles", () => {
+        assert.deepEqual(problems({ cluster: { name: "x" } }), [
+            'observability:role: expected one of "main", "sub", found nothing (the key is not set); example: main',
+        ]);
+    });
+
+    it("rejects an unknown role", () => {
+        assert.deepEqual(problems({ ...validSub, role: "edge" }), [
+            'observability:role: expected one of "main", "sub", found "edge"; example: main',
+        ]);
+    });
+
+    it("rejects an invalid DNS label with what it expected and an example", () => {
+        assert.deepEqual(problems({ ...validSub, cluster: { name: "Sub_1" } }), [
+            "observability:cluster.name: expected a DNS-1123 label (lowercase letters, digits and '-', " +
+                'at most 63 characters), found "Sub_1"; example: main',
+        ]);
+    });
+
+    it("rejects a value outside an enum", () => {
+        assert.deepEqual(problems({ ...validSub, profile: "huge" }), [
+            'observability:profile: expected one of "small", "medium", "large", found "huge"; example: small',
+        ]);
+    });
+
+    it("rejects a value of the wrong type", () => {
+        assert.deepEqual(problems({ ...validMain, subClusters: { name: "sub-eu-1" } }), [
+            'observability:subClusters: expected an array, found {"name":"sub-eu-1"}; example: [{"name":"sub-eu-1"}]',
+        ]);
+    });
+
+    it("rejects a missing required section with an assembled example", () => {
+        const { exposure: _omitted, ...withoutExposure } = validMain;
+        assert.deepEqual(problems(withoutExposure), [
+            "observability:exposure: expected an object with keys domain, kind, found nothing (the key is not set); " +
+                'example: {"domain":"obs.example.com","kind":"traefik-passthrough"}',
+        ]);
+    });
+
+    it("rejects an unknown key and suggests the closest known one", () => {
+        assert.deepEqual(problems({ ...validSub, retension: {} }), [
+            "observability:retension: expected one of the known keys here (role, cluster, kubernetes, namespace, " +
+                'profile, mainStack, retention), found unknown key "retension"; did you mean retention?',
+        ]);
+    });
+
+    it("rejects a key that belongs to the other role", () => {
+        assert.deepEqual(problems({ ...validSub, subClusters: [] }), [
+            "observability:subClusters: expected one of the known keys here (role, cluster, kubernetes, namespace, " +
+                'profile, mainStack, retention), found unknown key "subClusters"',
+        ]);
+    });
+
+    it("rejects an unknown storage kind at storage.kind", () => {
+        assert.deepEqual(problems({ ...validMain, storage: { kind: "gcs" } }), [
+            'observability:storage.kind: expected one of "filesystem", "s3", found "gcs"; example: filesystem',
+        ]);
+    });
+
+    it("names nested S3 keys in full", () => {
+        const storage = { ...validS3, endpoint: "ftp://s3", buckets: { metrics: "A", logs: "acme-logs" } };
+        assert.deepEqual(problems({ ...validMain, storage }), [
+            "observability:storage.buckets.metrics: expected a bucket name (3-63 lowercase letters, digits, '.' or '-'), " +
+                'found "A"; example: acme-observability-metrics',
+            "observability:storage.buckets.traces: expected a bucket name (3-63 lowercase letters, digits, '.' or '-'), " +
+                "found nothing (the key is not set); example: acme-observability-traces",
+            'observability:storage.endpoint: expected an http(s) URL, found "ftp://s3"; example: https://s3.eu-west-1.amazonaws.com',
+        ]);
+    });
+
+    it("rejects a malformed duration", () => {
+        assert.deepEqual(problems({ ...validMain, retention: { logs: "30 days" } }), [
+            "observability:retention.logs: expected a duration in whole hours, days, weeks or years (h, d, w, y), " +
+                'found "30 days"; example: 30d',
+        ]);
+    });
+
+    it("rejects downsampled retention shorter than the data it comes from", () => {
+        assert.deepEqual(problems({ ...validMain, retention: { metrics: { raw: "90d", fiveMinutes: "30d" } } }), [
+            "observability:retention.metrics.fiveMinutes: expected a duration at least as long as metrics.raw (90d), " +
+                'since downsampled data must outlive the data it is computed from, found "30d"; example: 180d',
+        ]);
+    });
+
+    it("treats 0d as keep-forever, so a coarser resolution must keep forever too", () => {
+        const result = validateConfig(raw({ ...validMain, retention: { metrics: { raw: "30d", fiveMinutes: "0d" } } }));
+        assert.ok("problems" in result);
+        assert.deepEqual(result.problems, [
+            "observability:retention.metrics.oneHour: expected a duration at least as long as metrics.fiveMinutes " +
+                '(0d), since downsampled data must outlive the data it is computed from, found "1y"; example: 1y',
+        ]);
+    });
+
+    it("rejects two sub clusters with the same name", () => {
+        assert.deepEqual(problems({ ...validMain, subClusters: [{ name: "a" }, { name: "b" }, { name: "a" }] }), [
+            "observability:subClusters[2].name: expected a name not used by another sub cluster " +
+                '(subClusters[0] has it), found "a"; example: sub-eu-1',
+        ]);
+    });
+
+    it("rejects a sub cluster named like main", () => {
+        assert.deepEqual(problems({ ...validMain, subClusters: [{ name: "main" }] }), [
+            "observability:subClusters[0].name: expected a name different from the main cluster's own " +
+                '(cluster.name), found "main"; example: sub-eu-1',
+        ]);
+    });
+
+    it("rejects a namespace too long for its agents namespace", () => {
+        assert.deepEqual(problems({ ...validSub, namespace: "n".repeat(57) }), [
+            "observability:namespace: expected a DNS-1123 label (lowercase letters, digits and '-', at most 56 " +
+                "characters) (too big: expected string to have <=56 characters), found " +
+                `"${"n".repeat(57)}"; example: observability`,
+        ]);
+    });
+
+    it("rejects a malformed stack reference", () => {
+        assert.deepEqual(problems({ ...validSub, mainStack: "main" }), [
+            'observability:mainStack: expected a stack reference <organization>/<project>/<stack>, found "main"; ' +
+                "example: acme/observability/main",
+        ]);
+    });
+
+    it("reports every problem of one stack at once, sorted by key", () => {
+        const found = problems({
+            ...validMain,
+            cluster: { name: "" },
+            profile: "xl",
+            exposure: { domain: "obs.example.com", kind: "nodeport" },
+        });
+        assert.deepEqual(
+            found.map((line) => line.split(":").slice(0, 2).join(":")),
+            ["observability:cluster.name", "observability:exposure.kind", "observability:profile"],
+        );
+    });
+
+    it("rejects malformed JSON text of an object key", () => {
+        const config = raw(validSub);
+        const result = validateConfig({
+            ...config,
+            values: { ...config.values, "observability:retention": "{metrics: " },
+        });
+        assert.ok("problems" in result);
+        assert.deepEqual(result.problems, ['observability:retention: expected valid YAML or JSON, found "{metrics: "']);
+    });
+});
+
+describe("stack config: secrets", () => {
+    it("requires the S3 credentials when storage is S3, with the command that sets them", () => {
+        assert.deepEqual(problems({ ...validMain, storage: validS3 }), [
+            "observability:s3AccessKeyId: expected a Pulumi secret (Access key id for the S3 buckets " +
+                "(storage.kind: s3).), found nothing (the key is not set); example: pulumi config set --secret " +
+                "observability:s3AccessKeyId 'AKIAIOSFODNN7EXAMPLE'",
+            "observability:s3SecretAccessKey: expected a Pulumi secret (Secret access key for the S3 buckets " +
+                "(storage.kind: s3).), found nothing (the key is not set); example: pulumi config set --secret " +
+                "observability:s3SecretAccessKey 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'",
+        ]);
+    });
+
+    it("rejects a credential stored in plain text", () => {
+        const found = problems({ ...validMain, storage: validS3, s3AccessKeyId: "AKIA1", s3SecretAccessKey: "plain" }, [
+            "s3AccessKeyId",
+        ]);
+        assert.deepEqual(found, [
+            "observability:s3SecretAccessKey: expected a Pulumi secret, found a plain-text value; example: " +
+                "pulumi config rm observability:s3SecretAccessKey && pulumi config set --secret " +
+                "observability:s3SecretAccessKey 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'",
+        ]);
+    });
+
+    it("refuses a secret inside a plain configuration key", () => {
+        assert.deepEqual(problems(validSub, ["cluster"]), [
+            "observability:cluster: expected a plain value (secrets belong only in observability:s3AccessKeyId, " +
+                "observability:s3SecretAccessKey), found a secret; set it again without --secret",
+        ]);
+    });
+
+    it("throws a RunError listing the problems, so the CLI shows no stack trace", () => {
+        assert.throws(
+            () => loadConfig(raw({ ...validSub, profile: "huge" })),
+            (err: unknown) =>
+                err instanceof ConfigError &&
+                err.message ===
+                    "invalid stack configuration (1 problem):\n" +
+                        '  observability:profile: expected one of "small", "medium", "large", found "huge"; example: small',
+        );
+    });
+});

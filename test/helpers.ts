@@ -1,0 +1,39 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import { parseAllDocuments } from "yaml";
+
+/** The project root: where Pulumi.yaml and package.json are. */
+export const projectDir = path.resolve(__dirname, "..");
+
+export const fixture = (name: string): string => path.join(projectDir, "test", "fixtures", name);
+
+/** A fresh temporary directory, removed when the process exits. */
+export function tempDir(prefix: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    return dir;
+}
+
+export interface CliResult {
+    status: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+/** Runs `npm run render -- <args>` as a user would, in a child process. */
+export function renderCli(args: string[]): CliResult {
+    const result = spawnSync(
+        process.execPath,
+        ["--require", "ts-node/register", path.join(projectDir, "scripts", "render.ts"), ...args],
+        { cwd: projectDir, encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" } },
+    );
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** The YAML documents of a rendered resources file. */
+export function readDocuments(file: string): Record<string, unknown>[] {
+    return parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJS() as Record<string, unknown>);
+}

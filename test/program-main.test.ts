@@ -1,0 +1,102 @@
+import * as assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+
+import { Secret, type ResourceRecord } from "../scripts/lib/mock-engine";
+import { renderStack, shortUrn, type RenderResult } from "../scripts/lib/render";
+import { fixture, projectDir } from "./helpers";
+
+/**
+ * The whole program, loaded as the CLI loads it, with a main stack on S3 storage, in normal
+ * (non-preview) mode. Does not prove anything about a real cluster's admission of these objects.
+ */
+describe("program: main stack with S3 storage", () => {
+    let result: RenderResult;
+    const byName = (name: string): ResourceRecord => {
+        const record = result.records.find((r) => r.name === name);
+        assert.ok(record, `no resource named ${name}`);
+        return record;
+    };
+
+    before(async () => {
+        result = await renderStack({ projectDir, stack: "main-s3", stackFile: fixture("Pulumi.main-s3.yaml") });
+    });
+
+    it("declares exactly the stack, the provider, the role component, its namespaces and the storage Secret", () => {
+        const declared = result.records
+            .map((r) => [r.type, r.name, r.parent === undefined ? "" : shortUrn(r.parent)].join(" | "))
+            .sort();
+        assert.deepEqual(declared, [
+            "kubernetes:core/v1:Namespace | hub-namespaces-agents | obs:index:Namespaces::hub-namespaces",
+            "kubernetes:core/v1:Namespace | hub-namespaces-core | obs:index:Namespaces::hub-namespaces",
+            "kubernetes:core/v1:Secret | hub-object-storage | obs:index:MainCluster::hub",
+            "obs:index:MainCluster | hub | pulumi:pulumi:Stack::observability-main-s3",
+            "obs:index:Namespaces | hub-namespaces | obs:index:MainCluster::hub",
+            "pulumi:providers:kubernetes | kubernetes | pulumi:pulumi:Stack::observability-main-s3",
+            "pulumi:pulumi:Stack | observability-main-s3 | ",
+        ]);
+    });
+
+    it("points the one Kubernetes provider at the configured context", () => {
+        assert.deepEqual(byName("kubernetes").inputs, { context: "admin@hub" });
+    });
+
+    it("creates every Kubernetes object through that provider", () => {
+        const kubernetesObjects = result.records.filter((r) => r.type.startsWith("kubernetes:"));
+        assert.equal(kubernetesObjects.length, 3);
+        for (const record of kubernetesObjects) {
+            assert.match(record.provider ?? "", /[:$]pulumi:providers:kubernetes::kubernetes::/, record.name);
+        }
+    });
+
+    it("labels the core namespace baseline-enforced and restricted-audited", () => {
+        assert.deepEqual(byName("hub-namespaces-core").inputs.metadata, {
+            name: "monitoring",
+            labels: {
+                "app.kubernetes.io/managed-by": "pulumi",
+                "app.kubernetes.io/part-of": "observability",
+                "observability/cluster": "hub",
+                "observability/namespace-role": "core",
+                "pod-security.kubernetes.io/audit": "restricted",
+                "pod-security.kubernetes.io/enforce": "baseline",
+                "pod-security.kubernetes.io/enforce-version": "latest",
+                "pod-security.kubernetes.io/warn": "restricted",
+            },
+        });
+    });
+
+    it("puts node collectors in a privileged namespace derived from the core one", () => {
+        const metadata = byName("hub-namespaces-agents").inputs.metadata as Record<string, Record<string, string>>;
+        assert.equal(metadata.name, "monitoring-agents");
+        assert.equal(metadata.labels?.["pod-security.kubernetes.io/enforce"], "privileged");
+        assert.equal(metadata.labels?.["observability/namespace-role"], "agents");
+    });
+
+    it("keeps the S3 credentials secret inside the Secret, and nowhere else", () => {
+        const inputs = byName("hub-object-storage").inputs;
+        assert.equal(inputs.type, "Opaque");
+        // The SDK marks the whole stringData map secret when any value in it is.
+        assert.ok(inputs.stringData instanceof Secret, "credentials must reach the engine as a secret");
+        assert.deepEqual(inputs.stringData.value, {
+            AWS_ACCESS_KEY_ID: "[secret]",
+            AWS_SECRET_ACCESS_KEY: "[secret]",
+        });
+        const elsewhere = result.records.filter((r) => r.name !== "hub-object-storage");
+        assert.doesNotMatch(JSON.stringify(elsewhere), /AWS_|\[secret\]/);
+    });
+
+    it("renders the credentials as [secret]", () => {
+        const resources = result.files.get("resources.yaml") ?? "";
+        assert.match(resources, /AWS_SECRET_ACCESS_KEY: "\[secret\]"/);
+        assert.doesNotMatch(resources, /ZmFrZWNpcGhlcnRleHQ/);
+    });
+
+    it("exports role, cluster name, namespaces and the sub clusters", () => {
+        assert.deepEqual(result.engine.stackOutputs(), {
+            role: "main",
+            clusterName: "hub",
+            namespace: "monitoring",
+            agentsNamespace: "monitoring-agents",
+            subClusters: ["edge-a", "edge-b"],
+        });
+    });
+});

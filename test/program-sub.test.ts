@@ -1,0 +1,60 @@
+import * as assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+
+import { containsUnknown, HELM_CHART_V4 } from "../scripts/lib/mock-engine";
+import { renderStack, shortUrn, type RenderResult } from "../scripts/lib/render";
+import { projectDir } from "./helpers";
+
+/** The example sub stack, evaluated as `pulumi preview` does. */
+describe("program: example sub stack in preview", () => {
+    let result: RenderResult;
+
+    before(async () => {
+        result = await renderStack({ projectDir, stack: "sub", preview: true });
+    });
+
+    it("declares the stack, the provider, the sub component and its two namespaces", () => {
+        const declared = result.records
+            .map((r) => [r.type, r.name, r.parent === undefined ? "" : shortUrn(r.parent)].join(" | "))
+            .sort();
+        assert.deepEqual(declared, [
+            "kubernetes:core/v1:Namespace | sub-eu-1-namespaces-agents | obs:index:Namespaces::sub-eu-1-namespaces",
+            "kubernetes:core/v1:Namespace | sub-eu-1-namespaces-core | obs:index:Namespaces::sub-eu-1-namespaces",
+            "obs:index:Namespaces | sub-eu-1-namespaces | obs:index:SubCluster::sub-eu-1",
+            "obs:index:SubCluster | sub-eu-1 | pulumi:pulumi:Stack::observability-sub",
+            "pulumi:providers:kubernetes | kubernetes | pulumi:pulumi:Stack::observability-sub",
+            "pulumi:pulumi:Stack | observability-sub | ",
+        ]);
+    });
+
+    it("uses the ambient kubeconfig context when none is configured", () => {
+        const provider = result.records.find((r) => r.type === "pulumi:providers:kubernetes");
+        assert.deepEqual(provider?.inputs, {});
+    });
+
+    it("labels both namespaces with the sub cluster's name", () => {
+        const namespaces = result.records.filter((r) => r.type === "kubernetes:core/v1:Namespace");
+        assert.equal(namespaces.length, 2);
+        for (const ns of namespaces) {
+            const labels = (ns.inputs.metadata as { labels: Record<string, string> }).labels;
+            assert.equal(labels["observability/cluster"], "sub-eu-1");
+        }
+    });
+
+    it("keeps every chart input known at preview", () => {
+        const charts = result.records.filter((r) => r.type === HELM_CHART_V4);
+        for (const chart of charts) {
+            assert.equal(containsUnknown(chart.inputs), false, chart.name);
+        }
+        assert.deepEqual(result.engine.problems(), []);
+    });
+
+    it("exports no sub cluster list on a sub stack", () => {
+        assert.deepEqual(result.engine.stackOutputs(), {
+            role: "sub",
+            clusterName: "sub-eu-1",
+            namespace: "observability",
+            agentsNamespace: "observability-agents",
+        });
+    });
+});
