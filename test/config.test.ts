@@ -137,7 +137,8 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects a missing required section with an assembled example", () => {
-        const { exposure: _omitted, ...withoutExposure } = validMain;
+        const withoutExposure: Record<string, unknown> = { ...validMain };
+        delete withoutExposure.exposure;
         assert.deepEqual(problems(withoutExposure), [
             "observability:exposure: expected an object with keys domain, kind, found nothing (the key is not set); " +
                 'example: {"domain":"obs.example.com","kind":"traefik-passthrough"}',
