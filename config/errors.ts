@@ -142,7 +142,7 @@ export function exampleOf(schema: AnySchema | undefined, meta: LeafMeta, depth =
 /** Compact, single-line rendering of a value for "found ..." and "example: ...". */
 export function show(value: unknown): string {
     if (value === undefined) return "nothing (the key is not set)";
-    const text = typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value);
+    const text = JSON.stringify(value);
     return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

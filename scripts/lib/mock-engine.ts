@@ -132,8 +132,6 @@ export interface MockEngineOptions {
     stack: string;
     /** Run as `pulumi preview` does: outputs the provider computes are unknown. */
     preview: boolean;
-    /** Results of stack references, keyed by the referenced stack's name. */
-    stackReferences?: Record<string, Record<string, unknown>>;
 }
 
 export class MockEngine {
@@ -177,14 +175,6 @@ export class MockEngine {
         if (args.type === HELM_CHART_V4) {
             // The provider renders the chart; under mocks the component has no children.
             return { id: undefined, state: { ...args.inputs, resources: [] } };
-        }
-        if (args.type === "pulumi:pulumi:StackReference") {
-            const name = String(args.inputs.name);
-            const outputs = this.options.stackReferences?.[name];
-            if (outputs === undefined) {
-                throw new Error(`stack reference to ${name}: no outputs given to the mock engine`);
-            }
-            return { id: name, state: { ...args.inputs, outputs, secretOutputNames: [] } };
         }
         return { id, state: args.inputs };
     }
