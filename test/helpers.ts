@@ -5,6 +5,9 @@ import * as path from "node:path";
 
 import { parseAllDocuments } from "yaml";
 
+import type { ResourceRecord } from "../scripts/lib/mock-engine";
+import { shortUrn } from "../scripts/lib/render";
+
 /** The project root: where Pulumi.yaml and package.json are. */
 export const projectDir = path.resolve(__dirname, "..");
 
@@ -36,4 +39,9 @@ export function renderCli(args: string[]): CliResult {
 /** The YAML documents of a rendered resources file. */
 export function readDocuments(file: string): Record<string, unknown>[] {
     return parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJS() as Record<string, unknown>);
+}
+
+/** `type | name | parent` of every record, sorted: the shape of a declared stack at a glance. */
+export function declared(records: readonly ResourceRecord[]): string[] {
+    return records.map((r) => [r.type, r.name, r.parent === undefined ? "" : shortUrn(r.parent)].join(" | ")).sort();
 }

@@ -2,8 +2,8 @@ import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
 import { Secret, type ResourceRecord } from "../scripts/lib/mock-engine";
-import { renderStack, shortUrn, type RenderResult } from "../scripts/lib/render";
-import { fixture, projectDir } from "./helpers";
+import { renderStack, type RenderResult } from "../scripts/lib/render";
+import { declared, fixture, projectDir } from "./helpers";
 
 /**
  * The whole program, loaded as the CLI loads it, with a main stack on S3 storage, in normal
@@ -22,10 +22,7 @@ describe("program: main stack with S3 storage", () => {
     });
 
     it("declares exactly the stack, the provider, the role component, its namespaces and the storage Secret", () => {
-        const declared = result.records
-            .map((r) => [r.type, r.name, r.parent === undefined ? "" : shortUrn(r.parent)].join(" | "))
-            .sort();
-        assert.deepEqual(declared, [
+        assert.deepEqual(declared(result.records), [
             "kubernetes:core/v1:Namespace | hub-namespaces-agents | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Namespace | hub-namespaces-core | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Secret | hub-object-storage | obs:index:MainCluster::hub",

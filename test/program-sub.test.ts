@@ -2,8 +2,8 @@ import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
 import { containsUnknown, HELM_CHART_V4 } from "../scripts/lib/mock-engine";
-import { renderStack, shortUrn, type RenderResult } from "../scripts/lib/render";
-import { projectDir } from "./helpers";
+import { renderStack, type RenderResult } from "../scripts/lib/render";
+import { declared, projectDir } from "./helpers";
 
 /** The example sub stack, evaluated as `pulumi preview` does. */
 describe("program: example sub stack in preview", () => {
@@ -14,10 +14,7 @@ describe("program: example sub stack in preview", () => {
     });
 
     it("declares the stack, the provider, the sub component and its two namespaces", () => {
-        const declared = result.records
-            .map((r) => [r.type, r.name, r.parent === undefined ? "" : shortUrn(r.parent)].join(" | "))
-            .sort();
-        assert.deepEqual(declared, [
+        assert.deepEqual(declared(result.records), [
             "kubernetes:core/v1:Namespace | sub-eu-1-namespaces-agents | obs:index:Namespaces::sub-eu-1-namespaces",
             "kubernetes:core/v1:Namespace | sub-eu-1-namespaces-core | obs:index:Namespaces::sub-eu-1-namespaces",
             "obs:index:Namespaces | sub-eu-1-namespaces | obs:index:SubCluster::sub-eu-1",
