@@ -27,9 +27,10 @@ export class MainCluster extends pulumi.ComponentResource {
     constructor(name: string, args: MainClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("obs:index:MainCluster", name, {}, opts);
         const { config, secrets } = args;
-        if (config.storage.kind === "s3" && secrets.s3 === undefined) {
+        const { s3AccessKeyId, s3SecretAccessKey } = secrets;
+        if (config.storage.kind === "s3" && (s3AccessKeyId === undefined || s3SecretAccessKey === undefined)) {
             throw new pulumi.ResourceError(
-                "storage.kind is s3 but the S3 credentials were not read from the stack secrets",
+                "storage.kind is s3 but secrets.s3AccessKeyId and secrets.s3SecretAccessKey were not both given",
                 this,
             );
         }
@@ -42,7 +43,7 @@ export class MainCluster extends pulumi.ComponentResource {
         this.namespace = namespaces.core;
         this.agentsNamespace = namespaces.agents;
 
-        if (secrets.s3 !== undefined) {
+        if (config.storage.kind === "s3" && s3AccessKeyId !== undefined && s3SecretAccessKey !== undefined) {
             // Credentials reach the stores only through this Secret, referenced by name.
             const credentials = new k8s.core.v1.Secret(
                 `${name}-object-storage`,
@@ -54,8 +55,8 @@ export class MainCluster extends pulumi.ComponentResource {
                     },
                     type: "Opaque",
                     stringData: {
-                        AWS_ACCESS_KEY_ID: secrets.s3.accessKeyId,
-                        AWS_SECRET_ACCESS_KEY: secrets.s3.secretAccessKey,
+                        AWS_ACCESS_KEY_ID: s3AccessKeyId,
+                        AWS_SECRET_ACCESS_KEY: s3SecretAccessKey,
                     },
                 },
                 { parent: this },

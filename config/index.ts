@@ -3,7 +3,7 @@ import * as runtimeConfigModule from "@pulumi/pulumi/runtime/config";
 
 import { configKey, describeIssues } from "./errors";
 import { NAMESPACE } from "./namespace";
-import { configSchema, SECRET_KEYS, type StackConfig } from "./schema";
+import { configSchema, SECRET_KEYS, type SecretKeyName, type StackConfig } from "./schema";
 
 export { NAMESPACE } from "./namespace";
 export * from "./schema";
@@ -22,13 +22,8 @@ export class ConfigError extends pulumi.RunError {
     }
 }
 
-/** Secrets of the stack, as Pulumi secret outputs. */
-export interface StackSecrets {
-    s3?: {
-        accessKeyId: pulumi.Output<string>;
-        secretAccessKey: pulumi.Output<string>;
-    };
-}
+/** Secrets the validated config needs, as Pulumi secret outputs, by key. */
+export type StackSecrets = Partial<Record<SecretKeyName, pulumi.Output<string>>>;
 
 export interface LoadedConfig {
     config: StackConfig;
@@ -43,21 +38,29 @@ export interface RawConfig {
     isSecret: (fullKey: string) => boolean;
 }
 
-const secretKeyNames = new Set(SECRET_KEYS.map((s) => s.key));
+const secretKeyNames = new Set<string>(SECRET_KEYS.map((s) => s.key));
 
 /**
  * Collects the `observability:` keys into one object, as the schema expects it. Objects and
- * arrays arrive as JSON text; scalars stay strings.
+ * arrays arrive as JSON text; scalars stay strings. A schema key that holds a secret is a
+ * problem of its own, and its value never appears in a message.
  */
-export function namespaceObject(raw: RawConfig): { input: Record<string, unknown>; problems: string[] } {
+export function namespaceObject(raw: RawConfig): {
+    input: Record<string, unknown>;
+    problems: string[];
+    secretSchemaKeys: string[];
+} {
     const input: Record<string, unknown> = {};
     const problems: string[] = [];
+    const secretSchemaKeys: string[] = [];
     const prefix = `${NAMESPACE}:`;
     for (const [fullKey, text] of Object.entries(raw.values)) {
         if (!fullKey.startsWith(prefix)) continue;
         const key = fullKey.slice(prefix.length);
         if (secretKeyNames.has(key)) continue;
-        if (raw.isSecret(fullKey)) {
+        const secret = raw.isSecret(fullKey);
+        if (secret) {
+            secretSchemaKeys.push(key);
             problems.push(
                 `${fullKey}: expected a plain value (secrets belong only in ` +
                     `${[...secretKeyNames].map((k) => `${prefix}${k}`).join(", ")}), ` +
@@ -69,13 +72,23 @@ export function namespaceObject(raw: RawConfig): { input: Record<string, unknown
             try {
                 input[key] = JSON.parse(text);
             } catch {
-                problems.push(`${fullKey}: expected valid YAML or JSON, found ${JSON.stringify(text.slice(0, 60))}`);
+                if (!secret) {
+                    problems.push(
+                        `${fullKey}: expected valid YAML or JSON, found ${JSON.stringify(text.slice(0, 60))}`,
+                    );
+                }
             }
         } else {
             input[key] = text;
         }
     }
-    return { input, problems };
+    return { input, problems, secretSchemaKeys };
+}
+
+/** Whether a problem line is about `key` or one of its sub-keys. */
+function isAbout(line: string, key: string): boolean {
+    const full = configKey([key]);
+    return line.startsWith(`${full}:`) || line.startsWith(`${full}.`) || line.startsWith(`${full}[`);
 }
 
 /**
@@ -83,10 +96,14 @@ export function namespaceObject(raw: RawConfig): { input: Record<string, unknown
  * the full key, what was expected, what was found, and an example.
  */
 export function validateConfig(raw: RawConfig): { config: StackConfig } | { problems: string[] } {
-    const { input, problems } = namespaceObject(raw);
+    const { input, problems, secretSchemaKeys } = namespaceObject(raw);
     const parsed = configSchema.safeParse(input, { reportInput: true });
     if (!parsed.success) {
-        return { problems: [...problems, ...describeIssues(configSchema, parsed.error.issues, input)] };
+        // A secret's value would be quoted in "found ...": only its own problem is reported.
+        const issues = describeIssues(configSchema, parsed.error.issues, input).filter(
+            (line) => !secretSchemaKeys.some((key) => isAbout(line, key)),
+        );
+        return { problems: [...problems, ...issues].sort() };
     }
     for (const secret of SECRET_KEYS) {
         const fullKey = `${NAMESPACE}:${secret.key}`;
@@ -131,13 +148,11 @@ export function loadConfig(raw: RawConfig = runtimeConfig()): LoadedConfig {
         throw new ConfigError(result.problems);
     }
     const config = result.config;
-    // Same as `config.requireSecret`: the value the CLI decrypted, wrapped as a secret output.
-    const secret = (key: string) => pulumi.secret(raw.values[`${NAMESPACE}:${key}`] ?? "");
     const secrets: StackSecrets = {};
-    if (config.role === "main" && config.storage.kind === "s3") {
-        secrets.s3 = { accessKeyId: secret("s3AccessKeyId"), secretAccessKey: secret("s3SecretAccessKey") };
+    for (const secret of SECRET_KEYS) {
+        if (!secret.requiredWhen(config)) continue;
+        // Same as `config.requireSecret`: the value the CLI decrypted, wrapped as a secret output.
+        secrets[secret.key] = pulumi.secret(raw.values[`${NAMESPACE}:${secret.key}`] ?? "");
     }
     return { config, secrets };
 }
-
-export { configKey };

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 import { NAMESPACE } from "./namespace";
-import { mainSchema, SECRET_KEYS, subSchema } from "./schema";
+import { mainSchema, SECRET_KEYS, type SecretKey, subSchema } from "./schema";
 
 /**
  * The JSON Schema of a `Pulumi.<stack>.yaml` file, generated from the zod schema the program
@@ -40,7 +40,7 @@ function roleConfig(schema: z.ZodType, role: "main" | "sub"): Json {
     for (const [key, value] of Object.entries(generated.properties as Json)) {
         properties[`${NAMESPACE}:${key}`] = value;
     }
-    for (const secret of SECRET_KEYS) {
+    for (const secret of SECRET_KEYS as readonly SecretKey[]) {
         if (!secret.roles.includes(role)) continue;
         properties[`${NAMESPACE}:${secret.key}`] = {
             ...secureValue,

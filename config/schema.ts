@@ -366,7 +366,7 @@ export interface SecretKey {
     example: string;
 }
 
-export const SECRET_KEYS: readonly SecretKey[] = [
+export const SECRET_KEYS = [
     {
         key: "s3AccessKeyId",
         roles: ["main"],
@@ -381,4 +381,6 @@ export const SECRET_KEYS: readonly SecretKey[] = [
         requiredWhen: (c) => c.role === "main" && c.storage.kind === "s3",
         example: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     },
-];
+] as const satisfies readonly SecretKey[];
+
+export type SecretKeyName = (typeof SECRET_KEYS)[number]["key"];

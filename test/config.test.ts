@@ -89,10 +89,11 @@ describe("stack config: valid input", () => {
                 "s3SecretAccessKey",
             ]),
         );
-        assert.ok(secrets.s3 !== undefined);
-        assert.equal(await pulumi.isSecret(secrets.s3.accessKeyId), true);
-        assert.equal(await pulumi.isSecret(secrets.s3.secretAccessKey), true);
-        assert.equal(await new Promise((resolve) => secrets.s3?.secretAccessKey.apply(resolve)), "s3cr3t");
+        assert.deepEqual(Object.keys(secrets).sort(), ["s3AccessKeyId", "s3SecretAccessKey"]);
+        assert.ok(secrets.s3AccessKeyId !== undefined && secrets.s3SecretAccessKey !== undefined);
+        assert.equal(await pulumi.isSecret(secrets.s3AccessKeyId), true);
+        assert.equal(await pulumi.isSecret(secrets.s3SecretAccessKey), true);
+        assert.equal(await new Promise((resolve) => secrets.s3SecretAccessKey?.apply(resolve)), "s3cr3t");
     });
 
     it("converts durations to hours", () => {
@@ -273,6 +274,20 @@ describe("stack config: secrets", () => {
                 "pulumi config rm observability:s3SecretAccessKey && pulumi config set --secret " +
                 "observability:s3SecretAccessKey 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'",
         ]);
+    });
+
+    it("reads no secret the config does not need", () => {
+        assert.deepEqual(loadConfig(raw(validMain)).secrets, {});
+    });
+
+    it("never quotes the value of a secret set in a plain configuration key", () => {
+        const found = problems({ ...validSub, cluster: { name: "Top_S3cret" }, profile: "huge" }, ["cluster"]);
+        assert.deepEqual(found, [
+            "observability:cluster: expected a plain value (secrets belong only in observability:s3AccessKeyId, " +
+                "observability:s3SecretAccessKey), found a secret; set it again without --secret",
+            'observability:profile: expected one of "small", "medium", "large", found "huge"; example: small',
+        ]);
+        assert.doesNotMatch(found.join("\n"), /Top_S3cret/);
     });
 
     it("refuses a secret inside a plain configuration key", () => {

@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
 import { MockEngine, ResourceRef, runProgram, Secret, Unknown, type ResourceRecord } from "./mock-engine";
-import { readStackConfig } from "./stack-file";
+import { readStackConfig, SECRET_MARKER } from "./stack-file";
 
 /**
  * The offline render: evaluates the program with a stack's config under the mock engine and
@@ -31,8 +31,6 @@ export interface RenderResult {
     /** Milliseconds spent running the program (load, evaluation, registrations). */
     programMs: number;
 }
-
-export const SECRET_MARKER = "[secret]";
 
 /**
  * Plain data for YAML, map keys sorted: secrets, unknowns and references become readable

@@ -10,7 +10,8 @@ import { parse } from "yaml";
  * marked secret, which is all the program may rely on anyway.
  */
 
-export const SECRET_PLACEHOLDER = "[secret]";
+/** How a secret value is shown wherever this project writes one out. */
+export const SECRET_MARKER = "[secret]";
 
 export class StackFileError extends Error {
     constructor(message: string) {
@@ -55,7 +56,7 @@ function redactSecure(value: unknown): { value: unknown; secret: boolean } {
     if (isRecord(value)) {
         const keys = Object.keys(value);
         if (keys.length === 1 && keys[0] === "secure") {
-            return { value: SECRET_PLACEHOLDER, secret: true };
+            return { value: SECRET_MARKER, secret: true };
         }
         let secret = false;
         const out: Record<string, unknown> = {};
