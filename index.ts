@@ -1,22 +1,49 @@
 import * as k8s from "@pulumi/kubernetes";
 
-import { MainCluster, SubCluster } from "./components";
-import { loadConfig } from "./config";
+import { BUNDLES_OUTPUT, CERTIFICATES_OUTPUT, MainCluster, readFleetBundle, SubCluster } from "./components";
+import { loadConfig, type MainConfig, type StackConfig, type StackSecrets, type SubConfig } from "./config";
 
-// Config is validated before anything is declared: a bad value stops the program here.
-const { config, secrets } = loadConfig();
+/** The one Kubernetes provider of the stack; every component inherits it. */
+function kubernetesProvider(config: StackConfig) {
+    const provider = new k8s.Provider("kubernetes", {
+        ...(config.kubernetes.context !== undefined ? { context: config.kubernetes.context } : {}),
+    });
+    return { providers: { kubernetes: provider } };
+}
 
-const provider = new k8s.Provider("kubernetes", {
-    ...(config.kubernetes.context !== undefined ? { context: config.kubernetes.context } : {}),
-});
+function deployMain(config: MainConfig, secrets: StackSecrets) {
+    const cluster = new MainCluster(config.cluster.name, { config, secrets }, kubernetesProvider(config));
+    return {
+        role: config.role,
+        clusterName: config.cluster.name,
+        namespace: cluster.namespace,
+        agentsNamespace: cluster.agentsNamespace,
+        subClusters: config.subClusters.map((s) => s.name),
+        [BUNDLES_OUTPUT]: cluster.bundles,
+        [CERTIFICATES_OUTPUT]: cluster.certificates,
+    };
+}
 
-const cluster =
-    config.role === "main"
-        ? new MainCluster(config.cluster.name, { config, secrets }, { providers: { kubernetes: provider } })
-        : new SubCluster(config.cluster.name, { config }, { providers: { kubernetes: provider } });
+async function deploySub(config: SubConfig) {
+    // The bundle is read and checked before anything is declared: a sub that main does not
+    // list stops here.
+    const bundle = await readFleetBundle(config);
+    const cluster = new SubCluster(config.cluster.name, { config, bundle }, kubernetesProvider(config));
+    return {
+        role: config.role,
+        clusterName: config.cluster.name,
+        namespace: cluster.namespace,
+        agentsNamespace: cluster.agentsNamespace,
+        endpoints: cluster.endpoints,
+        clientCertificate: { notAfter: bundle.notAfter, revision: bundle.revision },
+    };
+}
 
-export const role = config.role;
-export const clusterName = config.cluster.name;
-export const namespace = cluster.namespace;
-export const agentsNamespace = cluster.agentsNamespace;
-export const subClusters = config.role === "main" ? config.subClusters.map((s) => s.name) : undefined;
+/**
+ * The program, as an async entry point (supported by the Pulumi Node.js runtime): what it
+ * returns are the stack's outputs. Config is validated before anything is declared.
+ */
+export = async () => {
+    const { config, secrets } = loadConfig();
+    return config.role === "main" ? deployMain(config, secrets) : deploySub(config);
+};

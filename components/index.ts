@@ -1,5 +1,10 @@
 export { charts, type ChartPin } from "./versions";
-export { commonLabels, labelKeys } from "./labels";
+export { annotationKeys, commonLabels, labelKeys } from "./labels";
+export { ingestEndpoints, INGEST, INGEST_SIGNALS, type IngestEndpoints } from "./endpoints";
+export { BUNDLES_OUTPUT, CERTIFICATES_OUTPUT, lookupBundle, type FleetBundle } from "./fleet-bundle";
 export { MainCluster, type MainClusterArgs } from "./main-cluster";
+export { readFleetBundle } from "./main-stack";
 export { Namespaces, type NamespacesArgs, namespaceSpecs, agentsNamespaceName } from "./namespaces";
+export { Pki, type PkiArgs, type CertificateStatus } from "./pki";
+export { certificateSpecs, PROFILES, type CertificateSpec } from "./pki-profiles";
 export { SubCluster, type SubClusterArgs } from "./sub-cluster";

@@ -8,6 +8,14 @@ export const labelKeys = {
     cluster: `${LABEL_PREFIX}/cluster`,
 } as const;
 
+export const annotationKeys = {
+    /**
+     * Digest of what a certificate Secret holds. Pods of bricks that read certificate files only
+     * at start carry it too, so a new certificate rolls them.
+     */
+    certificateRevision: `${LABEL_PREFIX}/certificate-revision`,
+} as const;
+
 /** Labels every object of the stack carries. */
 export function commonLabels(clusterName: string): Record<string, string> {
     return {

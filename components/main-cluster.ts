@@ -3,7 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { MainConfig, StackSecrets } from "../config";
 import { commonLabels } from "./labels";
+import type { FleetBundle } from "./fleet-bundle";
 import { Namespaces } from "./namespaces";
+import { Pki, type CertificateStatus } from "./pki";
 
 export interface MainClusterArgs {
     /** The validated stack configuration of a `main` stack. */
@@ -23,6 +25,10 @@ export class MainCluster extends pulumi.ComponentResource {
     public readonly agentsNamespace: pulumi.Output<string>;
     /** Name of the Secret holding the object-storage credentials, when storage is S3. */
     public readonly objectStorageSecret: pulumi.Output<string> | undefined;
+    /** One certificate bundle per sub cluster, by name; a secret. */
+    public readonly bundles: pulumi.Output<Record<string, FleetBundle>>;
+    /** Public facts (names, expiry, revision) of every certificate of the fleet PKI. */
+    public readonly certificates: pulumi.Output<Record<string, CertificateStatus>>;
 
     constructor(name: string, args: MainClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("obs:index:MainCluster", name, {}, opts);
@@ -42,6 +48,14 @@ export class MainCluster extends pulumi.ComponentResource {
         );
         this.namespace = namespaces.core;
         this.agentsNamespace = namespaces.agents;
+
+        const pki = new Pki(
+            `${name}-pki`,
+            { config, namespace: namespaces.core, agentsNamespace: namespaces.agents },
+            { parent: this },
+        );
+        this.bundles = pki.bundles;
+        this.certificates = pki.certificates;
 
         if (config.storage.kind === "s3" && s3AccessKeyId !== undefined && s3SecretAccessKey !== undefined) {
             // Credentials reach the stores only through this Secret, referenced by name.
@@ -68,6 +82,8 @@ export class MainCluster extends pulumi.ComponentResource {
             namespace: this.namespace,
             agentsNamespace: this.agentsNamespace,
             objectStorageSecret: this.objectStorageSecret,
+            bundles: this.bundles,
+            certificates: this.certificates,
         });
     }
 }

@@ -1,11 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 
 import type { SubConfig } from "../config";
+import type { IngestEndpoints } from "./endpoints";
+import type { FleetBundle } from "./fleet-bundle";
 import { Namespaces } from "./namespaces";
+import { CLUSTER_IDENTITY_SECRET } from "./pki-profiles";
+import { clusterIdentitySecrets } from "./tls-secret";
 
 export interface SubClusterArgs {
     /** The validated stack configuration of a `sub` stack. */
     config: SubConfig;
+    /** This cluster's certificate bundle, as the main stack exported it. */
+    bundle: FleetBundle;
 }
 
 /**
@@ -17,10 +23,20 @@ export class SubCluster extends pulumi.ComponentResource {
     public readonly namespace: pulumi.Output<string>;
     /** Privileged namespace of the node collectors. */
     public readonly agentsNamespace: pulumi.Output<string>;
+    /** Where each signal goes on main. */
+    public readonly endpoints: IngestEndpoints;
+    /** Name of the `kubernetes.io/tls` Secret holding this cluster's identity, in both namespaces. */
+    public readonly identitySecret: string;
 
     constructor(name: string, args: SubClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("obs:index:SubCluster", name, {}, opts);
-        const { config } = args;
+        const { config, bundle } = args;
+        if (bundle.cluster !== config.cluster.name) {
+            throw new pulumi.ResourceError(
+                `bundle.cluster is '${bundle.cluster}' but this stack's cluster.name is '${config.cluster.name}'`,
+                this,
+            );
+        }
 
         const namespaces = new Namespaces(
             `${name}-namespaces`,
@@ -29,10 +45,30 @@ export class SubCluster extends pulumi.ComponentResource {
         );
         this.namespace = namespaces.core;
         this.agentsNamespace = namespaces.agents;
+        this.endpoints = bundle.endpoints;
+        this.identitySecret = CLUSTER_IDENTITY_SECRET;
+
+        clusterIdentitySecrets(
+            `${name}-identity`,
+            {
+                name: CLUSTER_IDENTITY_SECRET,
+                namespace: namespaces.core,
+                agentsNamespace: namespaces.agents,
+                clusterName: config.cluster.name,
+                material: {
+                    cert: bundle.clientCert,
+                    key: bundle.clientKey,
+                    ca: bundle.caCert,
+                    revision: bundle.revision,
+                },
+            },
+            { parent: this },
+        );
 
         this.registerOutputs({
             namespace: this.namespace,
             agentsNamespace: this.agentsNamespace,
+            endpoints: this.endpoints,
         });
     }
 }

@@ -59,6 +59,20 @@ describe("stack config: valid input", () => {
                 logs: "30d",
                 traces: "14d",
             },
+            pki: {
+                lifetimes: {
+                    ca: { validity: "10y", renewBefore: "1y" },
+                    "thanos-receive": { validity: "90d", renewBefore: "30d" },
+                    "logs-ingest": { validity: "90d", renewBefore: "30d" },
+                    tempo: { validity: "90d", renewBefore: "30d" },
+                    alertmanager: { validity: "90d", renewBefore: "30d" },
+                    "thanos-query": { validity: "90d", renewBefore: "30d" },
+                    cluster: { validity: "90d", renewBefore: "30d" },
+                    grafana: { validity: "90d", renewBefore: "30d" },
+                    reporter: { validity: "90d", renewBefore: "30d" },
+                },
+                generation: 0,
+            },
             subClusters: [{ name: "sub-eu-1" }],
         });
     });
@@ -128,6 +142,42 @@ describe("stack config: one line per problem, naming the key", () => {
     it("rejects a value outside an enum", () => {
         assert.deepEqual(problems({ ...validSub, profile: "huge" }), [
             'observability:profile: expected one of "small", "medium", "large", found "huge"; example: small',
+        ]);
+    });
+
+    it("rejects a renewal window as long as the certificate's validity", () => {
+        assert.deepEqual(
+            problems({ ...validMain, pki: { lifetimes: { tempo: { validity: "30d", renewBefore: "30d" } } } }),
+            [
+                "observability:pki.lifetimes.tempo.renewBefore: expected a duration above zero and shorter " +
+                    'than validity (30d), found "30d"; example: 30d',
+            ],
+        );
+    });
+
+    it("rejects a leaf certificate that would outlive the CA", () => {
+        assert.deepEqual(
+            problems({
+                ...validMain,
+                pki: { lifetimes: { ca: { validity: "1y", renewBefore: "30d" }, grafana: { validity: "2y" } } },
+            }),
+            [
+                "observability:pki.lifetimes.grafana.validity: expected a duration no longer than the CA's " +
+                    'validity (lifetimes.ca.validity: 1y), found "2y"; example: 90d',
+            ],
+        );
+    });
+
+    it("rejects a lifetime for a profile that does not exist, suggesting the closest", () => {
+        const [problem] = problems({ ...validMain, pki: { lifetimes: { tempos: { validity: "30d" } } } });
+        assert.match(problem ?? "", /^observability:pki\.lifetimes\.tempos: /);
+        assert.match(problem ?? "", /found unknown key "tempos"; did you mean tempo\?$/);
+    });
+
+    it("rejects a negative certificate generation", () => {
+        assert.deepEqual(problems({ ...validMain, pki: { generation: -1 } }), [
+            "observability:pki.generation: expected a whole number, 0 or more (too small: expected number " +
+                "to be >=0), found -1; example: 1",
         ]);
     });
 

@@ -21,13 +21,15 @@ describe("program: main stack with S3 storage", () => {
         result = await renderStack({ projectDir, stack: "main-s3", stackFile: fixture("Pulumi.main-s3.yaml") });
     });
 
-    it("declares exactly the stack, the provider, the role component, its namespaces and the storage Secret", () => {
-        assert.deepEqual(declared(result.records), [
+    it("declares exactly the stack, the provider, the role component, its namespaces, the PKI and the storage Secret", () => {
+        const outsidePki = result.records.filter((r) => !(r.parent ?? "").endsWith("obs:index:Pki::hub-pki"));
+        assert.deepEqual(declared(outsidePki), [
             "kubernetes:core/v1:Namespace | hub-namespaces-agents | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Namespace | hub-namespaces-core | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Secret | hub-object-storage | obs:index:MainCluster::hub",
             "obs:index:MainCluster | hub | pulumi:pulumi:Stack::observability-main-s3",
             "obs:index:Namespaces | hub-namespaces | obs:index:MainCluster::hub",
+            "obs:index:Pki | hub-pki | obs:index:MainCluster::hub",
             "pulumi:providers:kubernetes | kubernetes | pulumi:pulumi:Stack::observability-main-s3",
             "pulumi:pulumi:Stack | observability-main-s3 | ",
         ]);
@@ -39,7 +41,8 @@ describe("program: main stack with S3 storage", () => {
 
     it("creates every Kubernetes object through that provider", () => {
         const kubernetesObjects = result.records.filter((r) => r.type.startsWith("kubernetes:"));
-        assert.equal(kubernetesObjects.length, 3);
+        // Two namespaces, the storage Secret, and nine certificate Secrets (see pki.test.ts).
+        assert.equal(kubernetesObjects.length, 12);
         for (const record of kubernetesObjects) {
             assert.match(record.provider ?? "", /[:$]pulumi:providers:kubernetes::kubernetes::/, record.name);
         }
@@ -87,13 +90,28 @@ describe("program: main stack with S3 storage", () => {
         assert.doesNotMatch(resources, /ZmFrZWNpcGhlcnRleHQ/);
     });
 
-    it("exports role, cluster name, namespaces and the sub clusters", () => {
-        assert.deepEqual(result.engine.stackOutputs(), {
-            role: "main",
-            clusterName: "hub",
-            namespace: "monitoring",
-            agentsNamespace: "monitoring-agents",
-            subClusters: ["edge-a", "edge-b"],
-        });
+    it("exports role, cluster name, namespaces, the sub clusters and the PKI's outputs", () => {
+        const outputs = result.engine.stackOutputs();
+        assert.deepEqual(Object.keys(outputs).sort(), [
+            "agentsNamespace",
+            "certificates",
+            "clusterName",
+            "namespace",
+            "role",
+            "subClusterBundles",
+            "subClusters",
+        ]);
+        assert.deepEqual(
+            { ...outputs, certificates: undefined, subClusterBundles: undefined },
+            {
+                role: "main",
+                clusterName: "hub",
+                namespace: "monitoring",
+                agentsNamespace: "monitoring-agents",
+                subClusters: ["edge-a", "edge-b"],
+                certificates: undefined,
+                subClusterBundles: undefined,
+            },
+        );
     });
 });

@@ -13,14 +13,17 @@ describe("program: example sub stack in preview", () => {
         result = await renderStack({ projectDir, stack: "sub", preview: true });
     });
 
-    it("declares the stack, the provider, the sub component and its two namespaces", () => {
+    it("declares the stack, the main stack reference, the provider, the sub component, its namespaces and identity", () => {
         assert.deepEqual(declared(result.records), [
             "kubernetes:core/v1:Namespace | sub-eu-1-namespaces-agents | obs:index:Namespaces::sub-eu-1-namespaces",
             "kubernetes:core/v1:Namespace | sub-eu-1-namespaces-core | obs:index:Namespaces::sub-eu-1-namespaces",
+            "kubernetes:core/v1:Secret | sub-eu-1-identity-agents | obs:index:SubCluster::sub-eu-1",
+            "kubernetes:core/v1:Secret | sub-eu-1-identity-core | obs:index:SubCluster::sub-eu-1",
             "obs:index:Namespaces | sub-eu-1-namespaces | obs:index:SubCluster::sub-eu-1",
             "obs:index:SubCluster | sub-eu-1 | pulumi:pulumi:Stack::observability-sub",
             "pulumi:providers:kubernetes | kubernetes | pulumi:pulumi:Stack::observability-sub",
             "pulumi:pulumi:Stack | observability-sub | ",
+            "pulumi:pulumi:StackReference | main-stack | pulumi:pulumi:Stack::observability-sub",
         ]);
     });
 
@@ -46,12 +49,18 @@ describe("program: example sub stack in preview", () => {
         assert.deepEqual(result.engine.problems(), []);
     });
 
-    it("exports no sub cluster list on a sub stack", () => {
-        assert.deepEqual(result.engine.stackOutputs(), {
-            role: "sub",
-            clusterName: "sub-eu-1",
-            namespace: "observability",
-            agentsNamespace: "observability-agents",
-        });
+    it("exports its identity and endpoints but no sub cluster list and no key material", () => {
+        const outputs = result.engine.stackOutputs();
+        assert.deepEqual(Object.keys(outputs).sort(), [
+            "agentsNamespace",
+            "clientCertificate",
+            "clusterName",
+            "endpoints",
+            "namespace",
+            "role",
+        ]);
+        assert.equal(outputs.role, "sub");
+        assert.equal(outputs.clusterName, "sub-eu-1");
+        assert.doesNotMatch(JSON.stringify(outputs), /BEGIN/);
     });
 });

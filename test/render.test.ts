@@ -16,20 +16,23 @@ function readTree(dir: string): Record<string, string> {
     );
 }
 
+/** Renders are reproducible only at a fixed instant: certificate rotation depends on the date. */
+const NOW = "2026-01-05T06:00:00Z";
+
 for (const stack of ["main", "sub"]) {
     describe(`render of the example '${stack}' stack`, () => {
         const out = path.join(tempDir(`render-${stack}`), stack);
         const again = path.join(tempDir(`render-${stack}-again`), stack);
 
         it("succeeds and reports what it wrote", () => {
-            const result = renderCli(["--stack", stack, "--out", out]);
+            const result = renderCli(["--stack", stack, "--out", out, "--now", NOW]);
             assert.equal(result.status, 0, result.stderr);
             assert.match(result.stdout, new RegExp(`^rendered \\d+ resources of stack '${stack}' to `, "m"));
         });
 
         it("matches the golden snapshot", () => {
             const golden = path.join(projectDir, "test", "golden", stack);
-            const update = `npm run render -- --stack ${stack} --out test/golden/${stack}`;
+            const update = `npm run render -- --stack ${stack} --now ${NOW} --out test/golden/${stack}`;
             assert.ok(fs.existsSync(golden), `no golden snapshot yet; create it with: ${update}`);
             assert.deepEqual(
                 readTree(out),
@@ -40,7 +43,7 @@ for (const stack of ["main", "sub"]) {
         });
 
         it("gives byte-identical output on a second run", () => {
-            const result = renderCli(["--stack", stack, "--out", again]);
+            const result = renderCli(["--stack", stack, "--out", again, "--now", NOW]);
             assert.equal(result.status, 0, result.stderr);
             assert.deepEqual(readTree(again), readTree(out));
         });

@@ -13,6 +13,8 @@ import * as pulumi from "@pulumi/pulumi";
 export const HELM_CHART_V4 = "kubernetes:helm.sh/v4:Chart";
 /** The type token of the root stack resource. */
 export const STACK_TYPE = "pulumi:pulumi:Stack";
+/** The type token of a reference to another stack's outputs. */
+export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 
 /** A secret value as the engine sees it; the render prints it as `[secret]`. */
 export class Secret {
@@ -54,6 +56,8 @@ export interface ResourceOptionsRecord {
     replaceOnChanges: string[];
     additionalSecretOutputs: string[];
     aliases: number;
+    /** The `replacementTrigger` option: a change from the recorded value replaces the resource. */
+    replacementTrigger: unknown;
 }
 
 /** The serialized form the SDK sends to the engine. */
@@ -113,6 +117,15 @@ interface RegisterRequest {
     getReplaceonchangesList(): string[];
     getAdditionalsecretoutputsList(): string[];
     getAliasesList(): unknown[];
+    getReplacementTrigger(): { toJavaScript(): unknown } | undefined;
+}
+
+interface ReadRequest {
+    getType(): string;
+    getName(): string;
+    getParent(): string;
+    getProvider(): string;
+    getProperties(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
 interface OutputsRequest {
@@ -124,6 +137,7 @@ type Callback = (err: unknown, response: unknown) => void;
 
 interface PatchableMonitor {
     registerResource(req: RegisterRequest, callback: Callback): Promise<void>;
+    readResource(req: ReadRequest, callback: Callback): Promise<void>;
     registerResourceOutputs(req: OutputsRequest, callback: Callback): void;
 }
 
@@ -132,6 +146,13 @@ export interface MockEngineOptions {
     stack: string;
     /** Run as `pulumi preview` does: outputs the provider computes are unknown. */
     preview: boolean;
+    /** The instant providers act at (certificate validity), in ms since the epoch. */
+    now?: number;
+    /**
+     * Outputs of other stacks a StackReference may read, by fully qualified stack name, decoded
+     * (secret outputs as {@link Secret}).
+     */
+    stacks?: Readonly<Record<string, Record<string, unknown>>>;
 }
 
 export class MockEngine {
@@ -159,6 +180,11 @@ export class MockEngine {
         );
         const monitor = pulumi.runtime.getMonitor() as unknown as PatchableMonitor;
         const register = monitor.registerResource.bind(monitor);
+        const read = monitor.readResource.bind(monitor);
+        monitor.readResource = (req, callback) => {
+            this.recordRead(req);
+            return read(req, callback);
+        };
         const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
         monitor.registerResource = (req, callback) => {
             this.record(req);
@@ -176,7 +202,53 @@ export class MockEngine {
             // The provider renders the chart; under mocks the component has no children.
             return { id: undefined, state: { ...args.inputs, resources: [] } };
         }
-        return { id, state: args.inputs };
+        if (args.type === STACK_REFERENCE_TYPE) {
+            return { id: args.id ?? args.name, state: this.stackReferenceState(String(args.inputs.name)) };
+        }
+        const computed = this.options.preview ? {} : providerOutputs(args, this.options.now ?? Date.now());
+        // The engine marks a resource's additionalSecretOutputs secret; so does this stand-in.
+        const record = [...this.records].reverse().find((r) => r.type === args.type && r.name === args.name);
+        const secretOutputs = new Set(record?.options.additionalSecretOutputs ?? []);
+        const state: Record<string, unknown> = { ...args.inputs, ...computed };
+        for (const key of Object.keys(state)) {
+            if (secretOutputs.has(key)) state[key] = pulumi.secret(state[key]);
+        }
+        return { id, state };
+    }
+
+    /** What the engine answers for a StackReference: the stack's outputs and which are secret. */
+    private stackReferenceState(name: string): Record<string, unknown> {
+        const outputs = this.options.stacks?.[name];
+        if (outputs === undefined) {
+            const known = Object.keys(this.options.stacks ?? {});
+            throw new Error(
+                `unknown stack ${name}: the mock engine was given ${known.length === 0 ? "no stacks" : known.join(", ")}`,
+            );
+        }
+        const plain: Record<string, unknown> = {};
+        const secretOutputNames: string[] = [];
+        for (const [key, value] of Object.entries(outputs)) {
+            if (value instanceof Secret) secretOutputNames.push(key);
+            plain[key] = reveal(value);
+        }
+        return { name, outputs: plain, secretOutputNames };
+    }
+
+    private recordRead(req: ReadRequest): void {
+        const type = req.getType();
+        const name = req.getName();
+        const parent = req.getParent() || undefined;
+        this.records.push({
+            urn: mockUrn(this.options, parent, type, name),
+            type,
+            name,
+            parent,
+            custom: true,
+            remote: false,
+            provider: req.getProvider() || undefined,
+            inputs: decode(req.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>,
+            options: { ...NO_OPTIONS },
+        });
     }
 
     private record(req: RegisterRequest): void {
@@ -201,6 +273,7 @@ export class MockEngine {
                 replaceOnChanges: req.getReplaceonchangesList(),
                 additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
                 aliases: req.getAliasesList().length,
+                replacementTrigger: decode(req.getReplacementTrigger()?.toJavaScript()),
             },
         });
     }
@@ -225,6 +298,62 @@ export class MockEngine {
     stackOutputs(): Record<string, unknown> {
         const stack = this.records.find((r) => r.type === STACK_TYPE);
         return (stack === undefined ? undefined : this.outputs.get(stack.urn)) ?? {};
+    }
+}
+
+const NO_OPTIONS: ResourceOptionsRecord = {
+    dependsOn: [],
+    protect: false,
+    retainOnDelete: false,
+    deleteBeforeReplace: false,
+    ignoreChanges: [],
+    replaceOnChanges: [],
+    additionalSecretOutputs: [],
+    aliases: 0,
+    replacementTrigger: undefined,
+};
+
+/** A decoded value with its secret markers removed, as a program reading it would see it. */
+export function reveal(value: unknown): unknown {
+    if (value instanceof Secret) return reveal(value.value);
+    if (Array.isArray(value)) return value.map(reveal);
+    if (value !== null && typeof value === "object" && !(value instanceof Unknown) && !(value instanceof ResourceRef)) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v)]));
+    }
+    return value;
+}
+
+/** A PEM block of made-up content, unique to a resource: real in shape, useless as a key. */
+export function fakePem(label: string, resourceName: string): string {
+    const body = Buffer.from(`mock ${label.toLowerCase()} of ${resourceName}`).toString("base64");
+    return `-----BEGIN ${label}-----\n${body}\n-----END ${label}-----\n`;
+}
+
+/**
+ * Outputs a provider computes when it creates a resource, for the providers whose outputs the
+ * program passes on (the tls provider). Other resources only echo their inputs.
+ */
+function providerOutputs(args: pulumi.runtime.MockResourceArgs, now: number): Record<string, unknown> {
+    const validity = (hours: unknown) => ({
+        validityStartTime: new Date(now).toISOString(),
+        validityEndTime: new Date(now + Number(hours) * 3_600_000).toISOString(),
+        readyForRenewal: false,
+    });
+    switch (args.type) {
+        case "tls:index/privateKey:PrivateKey":
+            return {
+                privateKeyPem: fakePem("EC PRIVATE KEY", args.name),
+                privateKeyPemPkcs8: fakePem("PRIVATE KEY", args.name),
+                privateKeyOpenssh: fakePem("OPENSSH PRIVATE KEY", args.name),
+                publicKeyPem: fakePem("PUBLIC KEY", args.name),
+            };
+        case "tls:index/certRequest:CertRequest":
+            return { certRequestPem: fakePem("CERTIFICATE REQUEST", args.name) };
+        case "tls:index/selfSignedCert:SelfSignedCert":
+        case "tls:index/locallySignedCert:LocallySignedCert":
+            return { certPem: fakePem("CERTIFICATE", args.name), ...validity(args.inputs.validityPeriodHours) };
+        default:
+            return {};
     }
 }
 

@@ -6,6 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
 import { MockEngine, ResourceRef, runProgram, Secret, Unknown, type ResourceRecord } from "./mock-engine";
+import { useClock } from "../../components/pki-rotation";
+import { NAMESPACE } from "../../config/namespace";
 import { readStackConfig, SECRET_MARKER } from "./stack-file";
 
 /**
@@ -21,6 +23,13 @@ export interface RenderOptions {
     stackFile?: string;
     /** Evaluate as `pulumi preview` does. */
     preview?: boolean;
+    /** The instant rotation decisions and certificate validity are computed at (ms). Defaults to now. */
+    now?: number;
+    /**
+     * For a sub stack: the stack file of the main stack it references. Defaults to
+     * `Pulumi.<stack>.yaml` for the last segment of `observability:mainStack`.
+     */
+    mainStackFile?: string;
 }
 
 export interface RenderResult {
@@ -125,6 +134,7 @@ function document(record: ResourceRecord): Record<string, unknown> {
     if (o.replaceOnChanges.length > 0) options.replaceOnChanges = o.replaceOnChanges;
     if (o.additionalSecretOutputs.length > 0) options.additionalSecretOutputs = o.additionalSecretOutputs;
     if (o.aliases > 0) options.aliases = o.aliases;
+    if (o.replacementTrigger !== undefined) options.replacementTrigger = redact(o.replacementTrigger, shortUrn);
     if (Object.keys(options).length > 0) doc.options = options;
     doc.inputs = redact(record.inputs, shortUrn);
     return doc;
@@ -150,12 +160,31 @@ export function renderFiles(engine: MockEngine, stack: string, preview: boolean)
 /** Runs the program with a stack's config under the mock engine. */
 export async function renderStack(options: RenderOptions): Promise<RenderResult> {
     const preview = options.preview ?? false;
+    const now = options.now ?? Date.now();
     const stackConfig = readStackConfig(options.projectDir, options.stack, options.stackFile);
+    // A sub stack reads the main stack's outputs: evaluate main first, as it would be deployed.
+    const stacks: Record<string, Record<string, unknown>> = {};
+    const mainStack = stackConfig.values[`${NAMESPACE}:mainStack`];
+    if (stackConfig.values[`${NAMESPACE}:role`] === "sub" && mainStack !== undefined) {
+        const mainName = mainStack.split("/").pop() ?? mainStack;
+        const main = await renderStack({
+            projectDir: options.projectDir,
+            stack: mainName,
+            now,
+            ...(options.mainStackFile !== undefined ? { stackFile: options.mainStackFile } : {}),
+        });
+        stacks[mainStack] = main.engine.stackOutputs();
+    }
     pulumi.runtime.setAllConfig(stackConfig.values, stackConfig.secretKeys);
-    const engine = new MockEngine({ project: stackConfig.project, stack: options.stack, preview });
+    const engine = new MockEngine({ project: stackConfig.project, stack: options.stack, preview, now, stacks });
     await engine.install();
+    const restoreClock = useClock(() => now);
     const start = performance.now();
-    await runProgram(engine, options.projectDir);
+    try {
+        await runProgram(engine, options.projectDir);
+    } finally {
+        restoreClock();
+    }
     const programMs = performance.now() - start;
     return { engine, records: engine.records, files: renderFiles(engine, options.stack, preview), programMs };
 }

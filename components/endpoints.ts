@@ -1,0 +1,106 @@
+import type { MainConfig } from "../config";
+
+/**
+ * The network contract between sub clusters and main: which services main exposes for ingest,
+ * under which names, on which ports. Server certificates take their SANs from here, sub clusters
+ * take their URLs from here (through the main stack's outputs), and the charts that serve these
+ * endpoints set their service names to match.
+ */
+
+export const INGEST_SIGNALS = ["metrics", "logs", "traces", "alerts"] as const;
+export type IngestSignal = (typeof INGEST_SIGNALS)[number];
+
+export interface IngestService {
+    /** First label of the external name: `<host>.<exposure.domain>`. */
+    host: string;
+    /** In-cluster Service on main that terminates TLS and verifies the client certificate. */
+    service: string;
+    /** The port that Service listens on; a LoadBalancer exposure keeps it. */
+    port: number;
+    /** `https` for HTTP APIs, `grpc` for OTLP over gRPC (TLS). */
+    scheme: "https" | "grpc";
+    /** Path of the write API, for HTTP endpoints. */
+    path: string;
+    /** What a sender pushes there. */
+    description: string;
+}
+
+export const INGEST: Record<IngestSignal, IngestService> = {
+    metrics: {
+        host: "metrics",
+        service: "thanos-receive-router",
+        // Thanos Receive's remote-write port, distinct from its HTTP port so probes stay plain.
+        port: 19291,
+        scheme: "https",
+        path: "/api/v1/receive",
+        description: "Prometheus remote-write to Thanos Receive",
+    },
+    logs: {
+        host: "logs",
+        service: "logs-ingest",
+        port: 8443,
+        scheme: "https",
+        path: "/loki/api/v1/push",
+        description: "Loki push API behind the client-verifying ingest listener",
+    },
+    traces: {
+        host: "traces",
+        service: "tempo",
+        port: 4317,
+        scheme: "grpc",
+        path: "",
+        description: "OTLP over gRPC to Tempo's distributor",
+    },
+    alerts: {
+        host: "alerts",
+        service: "alertmanager-ingest",
+        port: 9443,
+        scheme: "https",
+        path: "/api/v2/alerts",
+        description: "alerts from sub cluster Prometheus to main's Alertmanager",
+    },
+};
+
+/** Port of the Traefik entrypoint that passes TLS through by SNI. */
+export const PASSTHROUGH_PORT = 443;
+
+/** The names a client inside the cluster may dial for a Service, shortest first. */
+export function inClusterNames(service: string, namespace: string): string[] {
+    return [
+        service,
+        `${service}.${namespace}`,
+        `${service}.${namespace}.svc`,
+        `${service}.${namespace}.svc.cluster.local`,
+    ];
+}
+
+/** The name sub clusters dial for a signal. */
+export function externalName(signal: IngestSignal, domain: string): string {
+    return `${INGEST[signal].host}.${domain}`;
+}
+
+export interface IngestEndpoint {
+    /** Host name to dial; also the TLS server name to verify. */
+    serverName: string;
+    port: number;
+    /** Full URL for HTTP APIs, `host:port` for gRPC. */
+    url: string;
+}
+
+export type IngestEndpoints = Record<IngestSignal, IngestEndpoint>;
+
+/**
+ * Where sub clusters send each signal. Through Traefik every endpoint shares the passthrough
+ * port and is told apart by SNI; LoadBalancer Services keep each brick's own port.
+ */
+export function ingestEndpoints(exposure: MainConfig["exposure"]): IngestEndpoints {
+    const entries = INGEST_SIGNALS.map((signal): [IngestSignal, IngestEndpoint] => {
+        const service = INGEST[signal];
+        const serverName = externalName(signal, exposure.domain);
+        const port = exposure.kind === "traefik-passthrough" ? PASSTHROUGH_PORT : service.port;
+        const url =
+            service.scheme === "grpc" ? `${serverName}:${port}` : `https://${serverName}:${port}${service.path}`;
+        return [signal, { serverName, port, url }];
+    });
+    return Object.fromEntries(entries) as IngestEndpoints;
+}
