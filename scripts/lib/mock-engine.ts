@@ -3,6 +3,9 @@ import * as path from "node:path";
 
 import * as pulumi from "@pulumi/pulumi";
 
+import { scanForLeaks } from "./secret-scan";
+import { ResourceRef, Secret, Unknown } from "./values";
+
 /**
  * A stand-in for the Pulumi engine, in-process: records every resource the program registers,
  * answers as a provider would (inputs echoed back as state), and refuses any provider function
@@ -16,21 +19,7 @@ export const STACK_TYPE = "pulumi:pulumi:Stack";
 /** The type token of a reference to another stack's outputs. */
 export const STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference";
 
-/** A secret value as the engine sees it; the render prints it as `[secret]`. */
-export class Secret {
-    constructor(readonly value: unknown) {}
-}
-
-/** A value not known until deployment (only in preview). */
-export class Unknown {
-    static readonly instance = new Unknown();
-    private constructor() {}
-}
-
-/** A reference to another resource, by URN. */
-export class ResourceRef {
-    constructor(readonly urn: string) {}
-}
+export { ResourceRef, Secret, Unknown } from "./values";
 
 export interface ResourceRecord {
     urn: string;
@@ -281,6 +270,7 @@ export class MockEngine {
     /** Problems the engine found with what was registered: empty when all is well. */
     problems(): string[] {
         const problems = this.invokes.map((token) => `the program called provider function ${token}`);
+        problems.push(...scanForLeaks(this.records, this.stackOutputs()).problems);
         if (this.options.preview) {
             for (const record of this.records) {
                 if (record.type === HELM_CHART_V4 && containsUnknown(record.inputs)) {

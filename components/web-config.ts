@@ -1,0 +1,51 @@
+import { stringify } from "yaml";
+
+import type { ProfileName } from "./pki-profiles";
+
+/**
+ * Web configuration files of the Prometheus exporter toolkit (`--web.config.file` in
+ * Prometheus and Alertmanager, `--http.config` in Thanos): TLS with client verification, from
+ * the certificate files of a `kubernetes.io/tls` Secret mounted as a directory. They hold paths
+ * only, never key material, so they may live in a ConfigMap.
+ */
+
+/** Where a brick mounts its certificate Secret. */
+export const TLS_MOUNT_DIR = "/etc/observability/tls";
+
+export interface WebConfig {
+    tls_server_config: {
+        cert_file: string;
+        key_file: string;
+        client_ca_file: string;
+        client_auth_type: "RequireAndVerifyClientCert";
+        min_version: "TLS13";
+    };
+}
+
+/**
+ * A web config that requires a client certificate signed by the fleet CA. TLS 1.3 only: every
+ * client of the fleet (Go, OpenSSL-based Vector, nginx) speaks it, and Thanos Receive already
+ * defaults to it.
+ */
+export function webConfig(mountDir: string = TLS_MOUNT_DIR): WebConfig {
+    return {
+        tls_server_config: {
+            cert_file: `${mountDir}/tls.crt`,
+            key_file: `${mountDir}/tls.key`,
+            client_ca_file: `${mountDir}/ca.crt`,
+            client_auth_type: "RequireAndVerifyClientCert",
+            min_version: "TLS13",
+        },
+    };
+}
+
+/** The web config as the file a brick reads. */
+export function webConfigYaml(mountDir: string = TLS_MOUNT_DIR): string {
+    return stringify(webConfig(mountDir));
+}
+
+/** The bricks served by the exporter toolkit that verify clients, with the profile of their certificate. */
+export const WEB_CONFIG_BRICKS: readonly { brick: string; profile: ProfileName; flag: string }[] = [
+    { brick: "alertmanager", profile: "alertmanager", flag: "--web.config.file" },
+    { brick: "thanos-query", profile: "thanos-query", flag: "--http.config" },
+];
