@@ -1,8 +1,11 @@
+// @peculiar/x509 resolves its algorithms through tsyringe, which needs the Reflect metadata API
+// loaded first.
+import "reflect-metadata";
+
 import * as fs from "node:fs";
-import { createRequire } from "node:module";
 import * as path from "node:path";
 
-import type * as X509 from "@peculiar/x509";
+import * as x509 from "@peculiar/x509";
 
 import type { CertificateSpec, ExtendedKeyUsage, KeyUsage } from "../../components/pki-profiles";
 
@@ -12,47 +15,16 @@ import type { CertificateSpec, ExtendedKeyUsage, KeyUsage } from "../../componen
  * Also the two encoders a Prometheus remote-write request needs: protobuf and snappy.
  */
 
-// @peculiar/x509 resolves its algorithms through tsyringe, which refuses to load without a
-// Reflect metadata API. tsyringe calls three functions of it; they are provided here, before
-// the library is loaded, unless a full polyfill is already in place.
-function installReflectMetadata(): void {
-    if ("getMetadata" in Reflect) return;
-    const store = new WeakMap<object, Map<unknown, unknown>>();
-    const own = (target: object): Map<unknown, unknown> => {
-        let entries = store.get(target);
-        if (entries === undefined) {
-            entries = new Map();
-            store.set(target, entries);
-        }
-        return entries;
-    };
-    const getOwnMetadata = (key: unknown, target: object): unknown => store.get(target)?.get(key);
-    const getMetadata = (key: unknown, target: object): unknown => {
-        for (let t: object | null = target; t !== null; t = Object.getPrototypeOf(t) as object | null) {
-            const entries = store.get(t);
-            if (entries?.has(key)) return entries.get(key);
-        }
-        return undefined;
-    };
-    const defineMetadata = (key: unknown, value: unknown, target: object): void => {
-        own(target).set(key, value);
-    };
-    Object.assign(Reflect, { getOwnMetadata, getMetadata, defineMetadata });
-}
-
-installReflectMetadata();
-const x509 = createRequire(__filename)("@peculiar/x509") as typeof X509;
-
 const KEY_ALGORITHM: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
 const SIGNING_ALGORITHM: EcdsaParams = { name: "ECDSA", hash: "SHA-256" };
 
-const KEY_USAGE_FLAGS: Record<KeyUsage, X509.KeyUsageFlags> = {
+const KEY_USAGE_FLAGS: Record<KeyUsage, x509.KeyUsageFlags> = {
     digital_signature: x509.KeyUsageFlags.digitalSignature,
     cert_signing: x509.KeyUsageFlags.keyCertSign,
     crl_signing: x509.KeyUsageFlags.cRLSign,
 };
 
-const EXTENDED_KEY_USAGES: Record<ExtendedKeyUsage, X509.ExtendedKeyUsage> = {
+const EXTENDED_KEY_USAGES: Record<ExtendedKeyUsage, x509.ExtendedKeyUsage> = {
     server_auth: x509.ExtendedKeyUsage.serverAuth,
     client_auth: x509.ExtendedKeyUsage.clientAuth,
 };
@@ -70,7 +42,7 @@ export interface Issued {
 
 /** An issued CA, with what it takes to sign. */
 export interface Authority extends Issued {
-    certificate: X509.X509Certificate;
+    certificate: x509.X509Certificate;
     privateKey: CryptoKey;
 }
 
@@ -80,7 +52,7 @@ export interface Validity {
     notAfter?: Date;
 }
 
-function subjectName(spec: CertificateSpec): X509.JsonName {
+function subjectName(spec: CertificateSpec): x509.JsonName {
     return [
         { O: [spec.subject.organization] },
         { OU: [spec.subject.organizationalUnit] },
@@ -95,8 +67,8 @@ function validity(spec: CertificateSpec, overrides: Validity): { notBefore: Date
     return { notBefore, notAfter };
 }
 
-function usageExtensions(spec: CertificateSpec): X509.Extension[] {
-    const extensions: X509.Extension[] = [];
+function usageExtensions(spec: CertificateSpec): x509.Extension[] {
+    const extensions: x509.Extension[] = [];
     if (spec.keyUsages.length > 0) {
         const flags = spec.keyUsages.reduce((acc, usage) => acc | KEY_USAGE_FLAGS[usage], 0);
         extensions.push(new x509.KeyUsagesExtension(flags, true));
@@ -106,7 +78,9 @@ function usageExtensions(spec: CertificateSpec): X509.Extension[] {
     }
     if (spec.dnsNames.length > 0) {
         extensions.push(
-            new x509.SubjectAlternativeNameExtension(spec.dnsNames.map((value) => ({ type: "dns", value }))),
+            new x509.SubjectAlternativeNameExtension(
+                spec.dnsNames.map((value): x509.JsonGeneralName => ({ type: "dns", value })),
+            ),
         );
     }
     return extensions;
