@@ -45,8 +45,8 @@ describe("mock engine: providers and stack references", () => {
 
     it("answers a private key with a made-up PEM, marked secret as the SDK declares", async () => {
         assert.equal(await wait(key.privateKeyPemPkcs8), fakePem("PRIVATE KEY", "leaf-key"));
-        assert.equal(await key.privateKeyPemPkcs8.isSecret, true);
-        assert.equal(await key.publicKeyPem.isSecret, false);
+        assert.equal(await pulumi.isSecret(key.privateKeyPemPkcs8), true);
+        assert.equal(await pulumi.isSecret(key.publicKeyPem), false);
     });
 
     it("dates a certificate from the engine's instant and its validity", async () => {
