@@ -51,8 +51,6 @@ export class Pki extends pulumi.ComponentResource {
     public readonly bundles: pulumi.Output<Record<string, FleetBundle>>;
     /** Public facts of every certificate, by certificate id. */
     public readonly certificates: pulumi.Output<Record<string, CertificateStatus>>;
-    /** Names of the Secrets on main, by certificate id. */
-    public readonly secretNames: Record<string, string>;
 
     constructor(name: string, args: PkiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("obs:index:Pki", name, {}, opts);
@@ -114,11 +112,9 @@ export class Pki extends pulumi.ComponentResource {
         }
 
         // Certificates of main's own bricks land in main's namespaces; sub clusters' only in bundles.
-        this.secretNames = {};
         for (const { spec, key, certPem, revision } of issued) {
             if (spec.kind === "ca" || (spec.cluster !== undefined && spec.cluster !== config.cluster.name)) continue;
             const secretName = tlsSecretName(spec);
-            this.secretNames[spec.id] = secretName;
             const material = { cert: certPem, key: key.privateKeyPemPkcs8, ca: ca.certPem, revision };
             const common = { name: secretName, clusterName: config.cluster.name, material };
             if (spec.cluster === undefined) {
