@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
-import { fakePem, type ResourceRecord } from "../scripts/lib/mock-engine";
+import { fakePem, NO_OPTIONS, type ResourceRecord } from "../scripts/lib/mock-engine";
 import { renderStack, type RenderResult } from "../scripts/lib/render";
 import { scanForLeaks } from "../scripts/lib/secret-scan";
 import { Secret } from "../scripts/lib/values";
@@ -17,17 +17,7 @@ function record(type: string, name: string, inputs: Record<string, unknown>): Re
         remote: false,
         provider: undefined,
         inputs,
-        options: {
-            dependsOn: [],
-            protect: false,
-            retainOnDelete: false,
-            deleteBeforeReplace: false,
-            ignoreChanges: [],
-            replaceOnChanges: [],
-            additionalSecretOutputs: [],
-            aliases: 0,
-            replacementTrigger: undefined,
-        },
+        options: { ...NO_OPTIONS },
     };
 }
 

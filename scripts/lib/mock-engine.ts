@@ -224,23 +224,19 @@ export class MockEngine {
     }
 
     private recordRead(req: ReadRequest): void {
-        const type = req.getType();
-        const name = req.getName();
-        const parent = req.getParent() || undefined;
-        this.records.push({
-            urn: mockUrn(this.options, parent, type, name),
-            type,
-            name,
-            parent,
+        this.push(req, {
             custom: true,
             remote: false,
-            provider: req.getProvider() || undefined,
-            inputs: decode(req.getProperties()?.toJavaScript() ?? {}) as Record<string, unknown>,
+            inputs: req.getProperties()?.toJavaScript(),
             options: { ...NO_OPTIONS },
         });
     }
 
-    private record(req: RegisterRequest): void {
+    /** Appends a record for a registration or a read, identified as the mock monitor names it. */
+    private push(
+        req: Pick<ReadRequest, "getType" | "getName" | "getParent" | "getProvider">,
+        rest: Pick<ResourceRecord, "custom" | "remote" | "options"> & { inputs: Record<string, unknown> | undefined },
+    ): void {
         const type = req.getType();
         const name = req.getName();
         const parent = req.getParent() || undefined;
@@ -249,10 +245,19 @@ export class MockEngine {
             type,
             name,
             parent,
+            custom: rest.custom,
+            remote: rest.remote,
+            provider: req.getProvider() || undefined,
+            inputs: decode(rest.inputs ?? {}) as Record<string, unknown>,
+            options: rest.options,
+        });
+    }
+
+    private record(req: RegisterRequest): void {
+        this.push(req, {
             custom: req.getCustom(),
             remote: req.getRemote(),
-            provider: req.getProvider() || undefined,
-            inputs: decode(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+            inputs: req.getObject()?.toJavaScript(),
             options: {
                 dependsOn: [...req.getDependenciesList()].sort(),
                 protect: req.getProtect() === true,
@@ -291,7 +296,8 @@ export class MockEngine {
     }
 }
 
-const NO_OPTIONS: ResourceOptionsRecord = {
+/** The options of a resource registered with none. */
+export const NO_OPTIONS: Readonly<ResourceOptionsRecord> = {
     dependsOn: [],
     protect: false,
     retainOnDelete: false,
