@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 
 import { BUNDLES_OUTPUT, CERTIFICATES_OUTPUT, MainCluster, readFleetBundle, SubCluster } from "./components";
+import { talosMachineConfigPatch } from "./components/metrics-values";
 import { loadConfig, type MainConfig, type StackConfig, type StackSecrets, type SubConfig } from "./config";
 
 /** The one Kubernetes provider of the stack; every component inherits it. */
@@ -19,6 +20,7 @@ function deployMain(config: MainConfig, secrets: StackSecrets) {
         namespace: cluster.namespace,
         agentsNamespace: cluster.agentsNamespace,
         subClusters: config.subClusters.map((s) => s.name),
+        talosMachineConfigPatch: talosMachineConfigPatch(config.talos),
         [BUNDLES_OUTPUT]: cluster.bundles,
         [CERTIFICATES_OUTPUT]: cluster.certificates,
     };
@@ -35,6 +37,7 @@ async function deploySub(config: SubConfig) {
         namespace: cluster.namespace,
         agentsNamespace: cluster.agentsNamespace,
         endpoints: cluster.endpoints,
+        talosMachineConfigPatch: talosMachineConfigPatch(config.talos),
         clientCertificate: { notAfter: bundle.notAfter, revision: bundle.revision },
     };
 }

@@ -5,7 +5,9 @@ import type { MainConfig, StackSecrets } from "../config";
 import { commonLabels } from "./labels";
 import type { FleetBundle } from "./fleet-bundle";
 import { Namespaces } from "./namespaces";
+import { Metrics } from "./metrics";
 import { Pki, type CertificateStatus } from "./pki";
+import { tlsSecretName } from "./pki-profiles";
 
 export interface MainClusterArgs {
     /** The validated stack configuration of a `main` stack. */
@@ -56,6 +58,21 @@ export class MainCluster extends pulumi.ComponentResource {
         );
         this.bundles = pki.bundles;
         this.certificates = pki.certificates;
+
+        new Metrics(
+            `${name}-metrics`,
+            {
+                config,
+                main: {
+                    secrets,
+                    receiveTls: {
+                        secretName: tlsSecretName({ profile: "thanos-receive", kind: "server" }),
+                        revision: pki.revisions["thanos-receive"] ?? "",
+                    },
+                },
+            },
+            { parent: this, dependsOn: [namespaces, pki] },
+        );
 
         if (config.storage.kind === "s3" && s3AccessKeyId !== undefined && s3SecretAccessKey !== undefined) {
             // Credentials reach the stores only through this Secret, referenced by name.

@@ -51,6 +51,8 @@ export class Pki extends pulumi.ComponentResource {
     public readonly bundles: pulumi.Output<Record<string, FleetBundle>>;
     /** Public facts of every certificate, by certificate id. */
     public readonly certificates: pulumi.Output<Record<string, CertificateStatus>>;
+    /** Revision of every certificate, by id: known at preview, for pod annotations. */
+    public readonly revisions: Record<string, string>;
 
     constructor(name: string, args: PkiArgs, opts?: pulumi.ComponentResourceOptions) {
         super("obs:index:Pki", name, {}, opts);
@@ -110,6 +112,8 @@ export class Pki extends pulumi.ComponentResource {
             const revision = certificateRevision(spec, `${trigger}; ca ${caRevision}`);
             issued.push({ spec, key, certPem: cert.certPem, notAfter: cert.validityEndTime, revision });
         }
+
+        this.revisions = Object.fromEntries(issued.map(({ spec, revision }) => [spec.id, revision]));
 
         // Certificates of main's own bricks land in main's namespaces; sub clusters' only in bundles.
         for (const { spec, key, certPem, revision } of issued) {

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SubConfig } from "../config";
 import type { IngestEndpoints } from "./endpoints";
 import type { FleetBundle } from "./fleet-bundle";
+import { Metrics } from "./metrics";
 import { Namespaces } from "./namespaces";
 import { CLUSTER_IDENTITY_SECRET } from "./pki-profiles";
 import { clusterIdentitySecrets } from "./tls-secret";
@@ -48,7 +49,7 @@ export class SubCluster extends pulumi.ComponentResource {
         this.endpoints = bundle.endpoints;
         this.identitySecret = CLUSTER_IDENTITY_SECRET;
 
-        clusterIdentitySecrets(
+        const identity = clusterIdentitySecrets(
             `${name}-identity`,
             {
                 name: CLUSTER_IDENTITY_SECRET,
@@ -63,6 +64,12 @@ export class SubCluster extends pulumi.ComponentResource {
                 },
             },
             { parent: this },
+        );
+
+        new Metrics(
+            `${name}-metrics`,
+            { config, sub: { endpoints: bundle.endpoints, identitySecret: CLUSTER_IDENTITY_SECRET } },
+            { parent: this, dependsOn: [namespaces, ...identity] },
         );
 
         this.registerOutputs({

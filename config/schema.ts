@@ -371,11 +371,50 @@ const subClusterEntry = z
     })
     .meta({ description: "A sub cluster allowed to ship to main." });
 
+const talosSchema = z
+    .strictObject({
+        controlPlaneNodes: field(z.array(z.union([z.ipv4(), z.ipv6()])).default([]), {
+            description:
+                "IP addresses of the control-plane nodes. etcd is a Talos service, not a pod: " +
+                "Prometheus scrapes its metrics at <ip>:2381 (opened by the `talosMachineConfigPatch` " +
+                "output). Empty: etcd is not scraped and its alerts are off.",
+            expected: "a list of IPv4 or IPv6 addresses",
+            examples: [["10.0.0.10", "10.0.0.11", "10.0.0.12"]],
+        }),
+        kubeProxy: field(z.boolean().default(true), {
+            description:
+                "Whether the cluster runs kube-proxy. Set false with Cilium's kube-proxy " +
+                "replacement, so kube-proxy is neither scraped nor alerted on.",
+            examples: [false],
+        }),
+    })
+    .default({ controlPlaneNodes: [], kubeProxy: true })
+    .meta({ description: "Facts about the Talos cluster that scraping depends on." });
+
+const metricsSchema = z
+    .strictObject({
+        storageSize: quantity({
+            description:
+                "Size of the Prometheus volume. Unset: 20Gi (small), 50Gi (medium), 100Gi (large). " +
+                "Prometheus stops writing at 85% of it (`retentionSize`), whatever its time retention.",
+            examples: ["30Gi"],
+        }).optional(),
+        storageClass: field(z.string().min(1).optional(), {
+            description: "StorageClass of the Prometheus volume. Unset: the cluster's default class.",
+            expected: "a StorageClass name",
+            examples: ["local-path"],
+        }),
+    })
+    .default({})
+    .meta({ description: "This cluster's Prometheus." });
+
 const common = {
     cluster: clusterSchema,
     kubernetes: kubernetesSchema,
     namespace: namespaceSchema,
     profile: profileSchema,
+    talos: talosSchema,
+    metrics: metricsSchema,
 };
 
 export const mainSchema = z

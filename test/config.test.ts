@@ -52,6 +52,8 @@ describe("stack config: valid input", () => {
             kubernetes: {},
             namespace: "observability",
             profile: "small",
+            talos: { controlPlaneNodes: [], kubeProxy: true },
+            metrics: {},
             exposure: { domain: "obs.example.com", kind: "traefik-passthrough" },
             storage: { kind: "filesystem", size: "50Gi" },
             retention: {
@@ -86,6 +88,8 @@ describe("stack config: valid input", () => {
             kubernetes: {},
             namespace: "observability",
             profile: "small",
+            talos: { controlPlaneNodes: [], kubeProxy: true },
+            metrics: {},
             mainStack: "acme/observability/main",
             retention: { metrics: { local: "2d" } },
         });
@@ -199,14 +203,14 @@ describe("stack config: one line per problem, naming the key", () => {
     it("rejects an unknown key and suggests the closest known one", () => {
         assert.deepEqual(problems({ ...validSub, retension: {} }), [
             "observability:retension: expected one of the known keys here (role, cluster, kubernetes, namespace, " +
-                'profile, mainStack, retention), found unknown key "retension"; did you mean retention?',
+                'profile, talos, metrics, mainStack, retention), found unknown key "retension"; did you mean retention?',
         ]);
     });
 
     it("rejects a key that belongs to the other role", () => {
         assert.deepEqual(problems({ ...validSub, subClusters: [] }), [
             "observability:subClusters: expected one of the known keys here (role, cluster, kubernetes, namespace, " +
-                'profile, mainStack, retention), found unknown key "subClusters"',
+                'profile, talos, metrics, mainStack, retention), found unknown key "subClusters"',
         ]);
     });
 

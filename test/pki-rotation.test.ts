@@ -111,7 +111,9 @@ async function stateAt(
     const revisions = new Map<string, unknown>();
     for (const r of result.records) {
         if (r.type.startsWith("tls:")) triggers.set(r.name, r.options.replacementTrigger);
-        if (r.type === "kubernetes:core/v1:Secret") revisions.set(r.name, annotation(r));
+        if (r.type === "kubernetes:core/v1:Secret" && r.inputs.type === "kubernetes.io/tls") {
+            revisions.set(r.name, annotation(r));
+        }
     }
     return { triggers, revisions };
 }

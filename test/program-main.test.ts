@@ -21,13 +21,18 @@ describe("program: main stack with S3 storage", () => {
         result = await renderStack({ projectDir, stack: "main-s3", stackFile: fixture("Pulumi.main-s3.yaml") });
     });
 
-    it("declares exactly the stack, the provider, the role component, its namespaces, the PKI and the storage Secret", () => {
+    it("declares exactly the stack, the provider, the role component, its namespaces, the PKI, metrics and the storage Secret", () => {
         const outsidePki = result.records.filter((r) => !(r.parent ?? "").endsWith("obs:index:Pki::hub-pki"));
         assert.deepEqual(declared(outsidePki), [
             "kubernetes:core/v1:Namespace | hub-namespaces-agents | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Namespace | hub-namespaces-core | obs:index:Namespaces::hub-namespaces",
+            "kubernetes:core/v1:Secret | hub-metrics-objstore | obs:index:Metrics::hub-metrics",
             "kubernetes:core/v1:Secret | hub-object-storage | obs:index:MainCluster::hub",
+            "kubernetes:core/v1:Service | hub-metrics-metrics-ingest | obs:index:Metrics::hub-metrics",
+            "kubernetes:helm.sh/v4:Chart | hub-metrics-kps | obs:index:Metrics::hub-metrics",
+            "kubernetes:helm.sh/v4:Chart | hub-metrics-thanos | obs:index:Metrics::hub-metrics",
             "obs:index:MainCluster | hub | pulumi:pulumi:Stack::observability-main-s3",
+            "obs:index:Metrics | hub-metrics | obs:index:MainCluster::hub",
             "obs:index:Namespaces | hub-namespaces | obs:index:MainCluster::hub",
             "obs:index:Pki | hub-pki | obs:index:MainCluster::hub",
             "pulumi:providers:kubernetes | kubernetes | pulumi:pulumi:Stack::observability-main-s3",
@@ -41,8 +46,9 @@ describe("program: main stack with S3 storage", () => {
 
     it("creates every Kubernetes object through that provider", () => {
         const kubernetesObjects = result.records.filter((r) => r.type.startsWith("kubernetes:"));
-        // Two namespaces, the storage Secret, and nine certificate Secrets (see pki.test.ts).
-        assert.equal(kubernetesObjects.length, 12);
+        // Two namespaces, the storage Secret, nine certificate Secrets (see pki-profiles.test.ts), the
+        // Thanos object storage Secret, the remote-write LoadBalancer and the two charts.
+        assert.equal(kubernetesObjects.length, 16);
         for (const record of kubernetesObjects) {
             assert.match(record.provider ?? "", /[:$]pulumi:providers:kubernetes::kubernetes::/, record.name);
         }
@@ -80,7 +86,12 @@ describe("program: main stack with S3 storage", () => {
             AWS_ACCESS_KEY_ID: "[secret]",
             AWS_SECRET_ACCESS_KEY: "[secret]",
         });
-        const elsewhere = result.records.filter((r) => r.name !== "hub-object-storage");
+        // Thanos reads the same credentials from its own object storage Secret, secret as a whole.
+        const objstore = byName("hub-metrics-objstore").inputs.stringData;
+        assert.ok(objstore instanceof Secret);
+        const elsewhere = result.records.filter(
+            (r) => !["hub-object-storage", "hub-metrics-objstore"].includes(r.name),
+        );
         assert.doesNotMatch(JSON.stringify(elsewhere), /AWS_|\[secret\]/);
     });
 
@@ -100,9 +111,10 @@ describe("program: main stack with S3 storage", () => {
             "role",
             "subClusterBundles",
             "subClusters",
+            "talosMachineConfigPatch",
         ]);
         assert.deepEqual(
-            { ...outputs, certificates: undefined, subClusterBundles: undefined },
+            { ...outputs, certificates: undefined, subClusterBundles: undefined, talosMachineConfigPatch: undefined },
             {
                 role: "main",
                 clusterName: "hub",
@@ -111,6 +123,7 @@ describe("program: main stack with S3 storage", () => {
                 subClusters: ["edge-a", "edge-b"],
                 certificates: undefined,
                 subClusterBundles: undefined,
+                talosMachineConfigPatch: undefined,
             },
         );
     });

@@ -1,0 +1,165 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import type { MainConfig, StackConfig, StackSecrets } from "../config";
+import type { IngestEndpoints } from "./endpoints";
+import { exposeIngest } from "./exposure";
+import { commonLabels } from "./labels";
+import {
+    kpsValues,
+    KPS_RELEASE,
+    OBJSTORE_CLAIM,
+    OBJSTORE_KEY,
+    OBJSTORE_SECRET,
+    objstoreConfig,
+    thanosValues,
+    THANOS_RELEASE,
+} from "./metrics-values";
+import { agentsNamespaceName } from "./namespaces";
+import { remoteWriteSpec } from "./remote-write";
+import { charts, type ChartPin } from "./versions";
+
+export interface MetricsArgs {
+    /** The validated stack configuration. */
+    config: StackConfig;
+    /** Main only: the object storage credentials, and the remote-write listener's certificate. */
+    main?: { secrets: StackSecrets; receiveTls: { secretName: string; revision: string } };
+    /** Sub only: main's endpoints and the Secret of this cluster's identity. */
+    sub?: { endpoints: IngestEndpoints; identitySecret: string };
+}
+
+function chart(pin: ChartPin, release: string, namespace: string, values: Record<string, unknown>) {
+    return {
+        name: release,
+        chart: pin.chart,
+        version: pin.version,
+        repositoryOpts: { repo: pin.repo },
+        namespace,
+        values,
+    };
+}
+
+/**
+ * Metrics of a cluster: kube-prometheus-stack on both roles. On main, also Thanos (Receive
+ * behind client-certificate verification, Query, Store Gateway, Compactor, Ruler) with the
+ * object storage it uploads to, and the exposure of the remote-write endpoint. On a sub,
+ * Prometheus remote-writes to main and sends its alerts to main's Alertmanager over mTLS.
+ */
+export class Metrics extends pulumi.ComponentResource {
+    /** The kube-prometheus-stack chart. */
+    public readonly prometheusStack: k8s.helm.v4.Chart;
+    /** The Thanos chart, on main. */
+    public readonly thanos: k8s.helm.v4.Chart | undefined;
+
+    constructor(name: string, args: MetricsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("obs:index:Metrics", name, {}, opts);
+        const { config } = args;
+        if (
+            (config.role === "main") !== (args.main !== undefined) ||
+            (config.role === "sub") !== (args.sub !== undefined)
+        ) {
+            throw new pulumi.ResourceError(
+                `args.${config.role} must be given, and only it, for a ${config.role} stack`,
+                this,
+            );
+        }
+        const namespace = config.namespace;
+        const ship =
+            args.sub === undefined
+                ? undefined
+                : {
+                      remoteWrite: remoteWriteSpec(args.sub.endpoints.metrics, args.sub.identitySecret),
+                      alerts: args.sub.endpoints.alerts,
+                      identitySecret: args.sub.identitySecret,
+                  };
+
+        let objstore: pulumi.Resource[] = [];
+        if (config.role === "main" && args.main !== undefined) {
+            objstore = this.objectStorage(name, config, args.main.secrets);
+        }
+
+        this.prometheusStack = new k8s.helm.v4.Chart(
+            `${name}-kps`,
+            chart(
+                charts.kubePrometheusStack,
+                KPS_RELEASE,
+                namespace,
+                kpsValues({ config, agentsNamespace: agentsNamespaceName(namespace), ...(ship ? { ship } : {}) }),
+            ),
+            { parent: this, dependsOn: objstore },
+        );
+
+        if (config.role === "main" && args.main !== undefined) {
+            this.thanos = new k8s.helm.v4.Chart(
+                `${name}-thanos`,
+                chart(
+                    charts.thanos,
+                    THANOS_RELEASE,
+                    namespace,
+                    thanosValues({ config, receiveTls: args.main.receiveTls }),
+                ),
+                { parent: this, dependsOn: objstore },
+            );
+            exposeIngest(
+                `${name}-metrics-ingest`,
+                {
+                    config,
+                    signal: "metrics",
+                    podSelector: {
+                        "app.kubernetes.io/name": "thanos",
+                        "app.kubernetes.io/instance": THANOS_RELEASE,
+                        "app.kubernetes.io/component": "receive-router",
+                    },
+                },
+                { parent: this },
+            );
+        }
+
+        this.registerOutputs({});
+    }
+
+    /** The Thanos object storage configuration, and the shared volume a filesystem store needs. */
+    private objectStorage(name: string, config: MainConfig, secrets: StackSecrets): pulumi.Resource[] {
+        const metadata = (n: string) => ({
+            name: n,
+            namespace: config.namespace,
+            labels: commonLabels(config.cluster.name),
+        });
+        const storage = config.storage;
+        const content =
+            storage.kind === "s3"
+                ? pulumi
+                      .all([secrets.s3AccessKeyId, secrets.s3SecretAccessKey])
+                      .apply(([accessKeyId, secretAccessKey]) => {
+                          if (accessKeyId === undefined || secretAccessKey === undefined) {
+                              throw new Error("storage.kind is s3 but the S3 credentials are not set");
+                          }
+                          return objstoreConfig(storage, { accessKeyId, secretAccessKey });
+                      })
+                : pulumi.output(objstoreConfig(storage));
+        const secret = new k8s.core.v1.Secret(
+            `${name}-objstore`,
+            {
+                metadata: metadata(OBJSTORE_SECRET),
+                type: "Opaque",
+                stringData: pulumi.secret({ [OBJSTORE_KEY]: content }),
+            },
+            { parent: this },
+        );
+        if (storage.kind !== "filesystem") return [secret];
+        // Every Thanos brick reads and writes the same blocks: the volume must be ReadWriteMany.
+        const claim = new k8s.core.v1.PersistentVolumeClaim(
+            `${name}-objstore-volume`,
+            {
+                metadata: metadata(OBJSTORE_CLAIM),
+                spec: {
+                    accessModes: ["ReadWriteMany"],
+                    resources: { requests: { storage: storage.size } },
+                    ...(storage.storageClass !== undefined ? { storageClassName: storage.storageClass } : {}),
+                },
+            },
+            { parent: this },
+        );
+        return [secret, claim];
+    }
+}

@@ -1,0 +1,150 @@
+import type { StackConfig } from "../config";
+
+/**
+ * Requests and limits of every brick, per resource profile. One table, so that the budget of a
+ * role is a sum anyone can check (`npm run bench` writes it to docs/benchmarks.md).
+ */
+
+export type Profile = StackConfig["profile"];
+
+export interface Resources {
+    requests: { cpu: string; memory: string };
+    limits: { cpu: string; memory: string };
+}
+
+export type Brick =
+    | "prometheus"
+    | "thanosSidecar"
+    | "prometheusOperator"
+    | "kubeStateMetrics"
+    | "nodeExporter"
+    | "alertmanager"
+    | "thanosQuery"
+    | "thanosReceiveRouter"
+    | "thanosReceiveIngestor"
+    | "thanosStoreGateway"
+    | "thanosCompactor"
+    | "thanosRuler";
+
+/** Bricks that run once per node rather than once per cluster. */
+export const PER_NODE: ReadonlySet<Brick> = new Set(["nodeExporter"]);
+
+/** Which bricks each role runs. */
+export const ROLE_BRICKS: Record<StackConfig["role"], readonly Brick[]> = {
+    main: [
+        "prometheus",
+        "thanosSidecar",
+        "prometheusOperator",
+        "kubeStateMetrics",
+        "nodeExporter",
+        "alertmanager",
+        "thanosQuery",
+        "thanosReceiveRouter",
+        "thanosReceiveIngestor",
+        "thanosStoreGateway",
+        "thanosCompactor",
+        "thanosRuler",
+    ],
+    sub: ["prometheus", "prometheusOperator", "kubeStateMetrics", "nodeExporter"],
+};
+
+const r = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): Resources => ({
+    requests: { cpu, memory },
+    limits: { cpu: cpuLimit, memory: memoryLimit },
+});
+
+export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
+    small: {
+        prometheus: r("300m", "768Mi", "1", "1536Mi"),
+        thanosSidecar: r("50m", "128Mi", "200m", "256Mi"),
+        prometheusOperator: r("50m", "64Mi", "200m", "128Mi"),
+        kubeStateMetrics: r("50m", "128Mi", "200m", "256Mi"),
+        nodeExporter: r("50m", "64Mi", "200m", "128Mi"),
+        alertmanager: r("50m", "64Mi", "200m", "128Mi"),
+        thanosQuery: r("100m", "256Mi", "500m", "512Mi"),
+        thanosReceiveRouter: r("100m", "128Mi", "500m", "256Mi"),
+        thanosReceiveIngestor: r("200m", "768Mi", "1", "1536Mi"),
+        thanosStoreGateway: r("100m", "256Mi", "500m", "512Mi"),
+        thanosCompactor: r("100m", "512Mi", "1", "1Gi"),
+        thanosRuler: r("50m", "128Mi", "200m", "256Mi"),
+    },
+    medium: {
+        prometheus: r("1", "3Gi", "2", "6Gi"),
+        thanosSidecar: r("100m", "256Mi", "500m", "512Mi"),
+        prometheusOperator: r("100m", "128Mi", "500m", "256Mi"),
+        kubeStateMetrics: r("100m", "256Mi", "500m", "512Mi"),
+        nodeExporter: r("100m", "64Mi", "250m", "128Mi"),
+        alertmanager: r("100m", "128Mi", "500m", "256Mi"),
+        thanosQuery: r("500m", "1Gi", "2", "2Gi"),
+        thanosReceiveRouter: r("250m", "256Mi", "1", "512Mi"),
+        thanosReceiveIngestor: r("1", "4Gi", "2", "8Gi"),
+        thanosStoreGateway: r("250m", "1Gi", "1", "2Gi"),
+        thanosCompactor: r("500m", "2Gi", "2", "4Gi"),
+        thanosRuler: r("100m", "256Mi", "500m", "512Mi"),
+    },
+    large: {
+        prometheus: r("2", "8Gi", "4", "16Gi"),
+        thanosSidecar: r("200m", "512Mi", "1", "1Gi"),
+        prometheusOperator: r("200m", "256Mi", "1", "512Mi"),
+        kubeStateMetrics: r("200m", "512Mi", "1", "1Gi"),
+        nodeExporter: r("100m", "128Mi", "500m", "256Mi"),
+        alertmanager: r("200m", "256Mi", "1", "512Mi"),
+        thanosQuery: r("1", "2Gi", "4", "4Gi"),
+        thanosReceiveRouter: r("500m", "512Mi", "2", "1Gi"),
+        thanosReceiveIngestor: r("2", "8Gi", "4", "16Gi"),
+        thanosStoreGateway: r("500m", "2Gi", "2", "4Gi"),
+        thanosCompactor: r("1", "4Gi", "4", "8Gi"),
+        thanosRuler: r("200m", "512Mi", "1", "1Gi"),
+    },
+};
+
+/** Replicas of the bricks that scale with the profile. */
+export const REPLICAS: Record<Profile, { prometheus: number; alertmanager: number; receiveIngestor: number }> = {
+    small: { prometheus: 1, alertmanager: 1, receiveIngestor: 1 },
+    medium: { prometheus: 2, alertmanager: 2, receiveIngestor: 1 },
+    large: { prometheus: 2, alertmanager: 3, receiveIngestor: 3 },
+};
+
+/** Prometheus volume size per profile, unless `metrics.storageSize` says otherwise. */
+export const PROMETHEUS_STORAGE: Record<Profile, string> = { small: "20Gi", medium: "50Gi", large: "100Gi" };
+
+/** Millicores of a CPU quantity. */
+export function millicores(quantity: string): number {
+    return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) : Number(quantity) * 1000;
+}
+
+const BINARY: Record<string, number> = { Ki: 1 / 1024, Mi: 1, Gi: 1024, Ti: 1024 * 1024 };
+
+/** MiB of a memory or storage quantity in binary units. */
+export function mebibytes(quantity: string): number {
+    const match = /^([0-9.]+)(Ki|Mi|Gi|Ti)$/.exec(quantity);
+    if (match === null) throw new Error(`not a binary quantity: ${quantity}`);
+    return Number(match[1]) * (BINARY[match[2] as string] as number);
+}
+
+export interface Budget {
+    /** Requests summed over the bricks that run once per cluster, replicas counted. */
+    cluster: { millicores: number; mebibytes: number };
+    /** Requests of the bricks that run on every node. */
+    perNode: { millicores: number; mebibytes: number };
+}
+
+/** Summed requests of a role at a profile. */
+export function budget(role: StackConfig["role"], profile: Profile): Budget {
+    const sum = { cluster: { millicores: 0, mebibytes: 0 }, perNode: { millicores: 0, mebibytes: 0 } };
+    const replicas = REPLICAS[profile];
+    const count: Partial<Record<Brick, number>> = {
+        prometheus: replicas.prometheus,
+        thanosSidecar: replicas.prometheus,
+        alertmanager: replicas.alertmanager,
+        thanosReceiveIngestor: replicas.receiveIngestor,
+    };
+    for (const brick of ROLE_BRICKS[role]) {
+        const { requests } = RESOURCES[profile][brick];
+        const target = PER_NODE.has(brick) ? sum.perNode : sum.cluster;
+        const n = count[brick] ?? 1;
+        target.millicores += millicores(requests.cpu) * n;
+        target.mebibytes += mebibytes(requests.memory) * n;
+    }
+    return sum;
+}
