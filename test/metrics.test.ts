@@ -1,0 +1,372 @@
+import * as assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+
+import { parse } from "yaml";
+
+import { ingestEndpoints } from "../components/endpoints";
+import {
+    compactorRetentionArgs,
+    kpsValues,
+    objstoreConfig,
+    retentionSize,
+    talosMachineConfigPatch,
+    thanosValues,
+} from "../components/metrics-values";
+import { remoteWriteSpec } from "../components/remote-write";
+import { budget } from "../components/resources";
+import { validateConfig, type MainConfig, type StackConfig, type SubConfig } from "../config";
+import type { ResourceRecord } from "../scripts/lib/mock-engine";
+import { renderStack, type RenderResult } from "../scripts/lib/render";
+import { fixture, projectDir } from "./helpers";
+
+function stackConfig(values: Record<string, unknown>): StackConfig {
+    const raw: Record<string, string> = {};
+    for (const [key, value] of Object.entries(values)) {
+        raw[`observability:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    const result = validateConfig({ values: raw, isSecret: () => false });
+    if (!("config" in result)) throw new Error(result.problems.join("\n"));
+    return result.config;
+}
+
+const main = (extra: Record<string, unknown> = {}) =>
+    stackConfig({
+        role: "main",
+        cluster: { name: "hub" },
+        exposure: { domain: "obs.acme.test", kind: "traefik-passthrough" },
+        storage: { kind: "filesystem" },
+        talos: { controlPlaneNodes: ["10.0.0.10", "10.0.0.11"] },
+        ...extra,
+    }) as MainConfig;
+
+const sub = (extra: Record<string, unknown> = {}) =>
+    stackConfig({
+        role: "sub",
+        cluster: { name: "edge-a" },
+        mainStack: "acme/observability/main",
+        ...extra,
+    }) as SubConfig;
+
+type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- deep reads of chart values
+
+function subValues(config: SubConfig = sub()): Values {
+    const endpoints = ingestEndpoints({ domain: "obs.acme.test", kind: "traefik-passthrough" });
+    return kpsValues({
+        config,
+        agentsNamespace: "observability-agents",
+        ship: {
+            remoteWrite: remoteWriteSpec(endpoints.metrics, "cluster-client-tls"),
+            alerts: endpoints.alerts,
+            identitySecret: "cluster-client-tls",
+        },
+    });
+}
+
+/** Every key of an object tree, at any depth. */
+function keysOf(value: unknown): string[] {
+    if (Array.isArray(value)) return value.flatMap(keysOf);
+    if (value === null || typeof value !== "object") return [];
+    return Object.entries(value).flatMap(([k, v]) => [k, ...keysOf(v)]);
+}
+
+describe("metrics: a sub cluster's Prometheus", () => {
+    const values = subValues();
+    const spec = values.prometheus.prometheusSpec;
+
+    it("labels every series with the cluster, and keeps an application's own cluster label as exported_cluster", () => {
+        assert.deepEqual(spec.externalLabels, { cluster: "edge-a" });
+        assert.deepEqual(spec.scrapeClasses, [
+            {
+                name: "observability",
+                default: true,
+                metricRelabelings: [
+                    { sourceLabels: ["cluster"], regex: "(.+)", targetLabel: "exported_cluster", action: "replace" },
+                    { regex: "cluster", action: "labeldrop" },
+                ],
+            },
+        ]);
+    });
+
+    it("remote-writes to main's metrics endpoint with the cluster certificate, by Secret name, in CRD camelCase", () => {
+        assert.deepEqual(spec.remoteWrite[0].tlsConfig, {
+            ca: { secret: { name: "cluster-client-tls", key: "ca.crt" } },
+            cert: { secret: { name: "cluster-client-tls", key: "tls.crt" } },
+            keySecret: { name: "cluster-client-tls", key: "tls.key" },
+            serverName: "metrics.obs.acme.test",
+            minVersion: "TLS13",
+        });
+        assert.equal(spec.remoteWrite[0].url, "https://metrics.obs.acme.test:443/api/v1/receive");
+        // The CRD prunes unknown fields silently: a snake_case key would turn TLS off (P3).
+        assert.deepEqual(
+            keysOf(spec.remoteWrite).filter((k) => k.includes("_")),
+            [],
+        );
+    });
+
+    it("keeps retrying through a link loss, with backoff capped so it catches up soon after", () => {
+        const queue = spec.remoteWrite[0].queueConfig;
+        assert.equal(queue.maxBackoff, "10s");
+        assert.equal(queue.retryOnRateLimit, true);
+        assert.ok(queue.maxShards >= 10);
+    });
+
+    it("sends alerts to main's Alertmanager over mTLS with files from the mounted identity Secret", () => {
+        assert.deepEqual(spec.secrets, ["cluster-client-tls"]);
+        assert.deepEqual(spec.additionalAlertManagerConfigs, [
+            {
+                scheme: "https",
+                api_version: "v2",
+                static_configs: [{ targets: ["alerts.obs.acme.test:443"] }],
+                tls_config: {
+                    ca_file: "/etc/prometheus/secrets/cluster-client-tls/ca.crt",
+                    cert_file: "/etc/prometheus/secrets/cluster-client-tls/tls.crt",
+                    key_file: "/etc/prometheus/secrets/cluster-client-tls/tls.key",
+                    server_name: "alerts.obs.acme.test",
+                    min_version: "TLS13",
+                },
+            },
+        ]);
+        assert.deepEqual(values.alertmanager, { enabled: false });
+    });
+
+    it("runs in server mode, evaluating its rules locally", () => {
+        assert.equal(values.prometheus.agentMode, undefined);
+        assert.equal(values.defaultRules.create, true);
+    });
+
+    it("scrapes kubelet resource metrics and cAdvisor, with node-exporter in the privileged namespace", () => {
+        assert.deepEqual(values.kubelet.serviceMonitor, {
+            resource: true,
+            resourcePath: "/metrics/resource",
+            cAdvisor: true,
+        });
+        assert.equal(values["prometheus-node-exporter"].namespaceOverride, "observability-agents");
+    });
+
+    it("keeps Grafana out of this chart", () => {
+        assert.equal(values.grafana.enabled, false);
+    });
+});
+
+describe("metrics: Talos control plane", () => {
+    it("scrapes etcd on the configured control-plane nodes and keeps its alerts", () => {
+        const values = kpsValues({ config: main(), agentsNamespace: "x-agents" }) as Values;
+        assert.deepEqual(values.kubeEtcd, { enabled: true, endpoints: ["10.0.0.10", "10.0.0.11"] });
+        assert.equal(values.defaultRules.rules.etcd, true);
+        assert.equal(values.kubeControllerManager.enabled, true);
+        assert.equal(values.kubeScheduler.enabled, true);
+    });
+
+    it("turns etcd scraping and alerts off without control-plane nodes, and kube-proxy's without kube-proxy", () => {
+        const values = subValues(sub({ talos: { kubeProxy: false } }));
+        assert.deepEqual(values.kubeEtcd, { enabled: false, endpoints: [] });
+        assert.deepEqual(values.defaultRules.rules, { etcd: false, kubeProxy: false });
+        assert.deepEqual(values.kubeProxy, { enabled: false });
+    });
+
+    it("writes the machine-config patch that opens the control plane's metrics", () => {
+        assert.deepEqual(parse(talosMachineConfigPatch({ controlPlaneNodes: [], kubeProxy: true })), {
+            cluster: {
+                controllerManager: { extraArgs: { "bind-address": "0.0.0.0" } },
+                scheduler: { extraArgs: { "bind-address": "0.0.0.0" } },
+                etcd: { extraArgs: { "listen-metrics-urls": "http://0.0.0.0:2381" } },
+                proxy: { extraArgs: { "metrics-bind-address": "0.0.0.0:10249" } },
+            },
+        });
+        const withoutProxy = parse(talosMachineConfigPatch({ controlPlaneNodes: [], kubeProxy: false })) as Values;
+        assert.equal(withoutProxy.cluster.proxy, undefined);
+    });
+});
+
+describe("metrics: Thanos on main", () => {
+    const values = thanosValues({
+        config: main(),
+        receiveTls: { secretName: "thanos-receive-tls", revision: "abc123" },
+    }) as Values;
+    const router = values.receive.router;
+
+    it("verifies client certificates on the remote-write port and takes the tenant from their CN", () => {
+        assert.deepEqual(router.extraArgs, [
+            "--remote-write.server-tls-cert=/etc/observability/tls/tls.crt",
+            "--remote-write.server-tls-key=/etc/observability/tls/tls.key",
+            "--remote-write.server-tls-client-ca=/etc/observability/tls/ca.crt",
+            "--remote-write.server-tls-min-version=1.3",
+            "--receive.tenant-certificate-field=commonName",
+        ]);
+        assert.deepEqual(router.extraVolumes, [
+            { name: "remote-write-tls", secret: { secretName: "thanos-receive-tls" } },
+        ]);
+        assert.deepEqual(router.extraVolumeMounts, [
+            { name: "remote-write-tls", mountPath: "/etc/observability/tls", readOnly: true },
+        ]);
+    });
+
+    it("rolls the router when its certificate changes, since it reads the client CA only at start", () => {
+        assert.deepEqual(router.podAnnotations, { "observability/certificate-revision": "abc123" });
+    });
+
+    it("reads object storage from a Secret by name and queries the main Prometheus' sidecar", () => {
+        assert.deepEqual(values.objstoreConfig, { create: false, name: "thanos-objstore", key: "objstore.yml" });
+        assert.deepEqual(values.additionalEndpoints, [
+            "dnssrv+_grpc._tcp.kps-thanos-discovery.observability.svc.cluster.local",
+        ]);
+        assert.deepEqual(values.additionalReplicaLabels, ["prometheus_replica", "receive_replica"]);
+    });
+
+    it("runs Query, Store Gateway, Compactor, Receive and Ruler", () => {
+        for (const brick of ["compact", "receive", "rule"]) assert.equal(values[brick].enabled, true, brick);
+        assert.equal(values.query.enabled, undefined, "query is on by default");
+        assert.equal(values.storeGateway.enabled, undefined, "the store gateway is on by default");
+    });
+
+    it("never keeps the chart's 'standard' storage class", () => {
+        for (const brick of [values.compact, values.storeGateway, values.receive.ingestor, values.rule]) {
+            assert.equal(brick.persistence.storageClass, null);
+        }
+    });
+});
+
+describe("metrics: the retention contract", () => {
+    const contract = {
+        retention: { metrics: { raw: "14d", fiveMinutes: "90d", oneHour: "2y", local: "3d" } },
+        metrics: { storageSize: "40Gi" },
+    };
+    const config = main(contract);
+
+    it("gives Prometheus its local retention and a size limit at 85% of its volume", () => {
+        const spec = (kpsValues({ config, agentsNamespace: "a" }) as Values).prometheus.prometheusSpec;
+        assert.equal(spec.retention, "3d");
+        assert.equal(spec.retentionSize, "34816MiB");
+        assert.equal(retentionSize("20Gi"), "17408MiB");
+        assert.equal(spec.storageSpec.volumeClaimTemplate.spec.resources.requests.storage, "40Gi");
+    });
+
+    it("gives the Thanos compactor each resolution's retention", () => {
+        const values = thanosValues({ config, receiveTls: { secretName: "s", revision: "r" } }) as Values;
+        assert.deepEqual(values.compact.extraArgs, [
+            "--retention.resolution-raw=14d",
+            "--retention.resolution-5m=90d",
+            "--retention.resolution-1h=2y",
+        ]);
+        assert.deepEqual(compactorRetentionArgs(config.retention.metrics), values.compact.extraArgs);
+    });
+
+    it("gives Thanos Receive the local retention for its TSDB", () => {
+        const values = thanosValues({ config, receiveTls: { secretName: "s", revision: "r" } }) as Values;
+        assert.equal(values.receive.retention, "72h");
+    });
+
+    it("gives a sub cluster's Prometheus its own local retention", () => {
+        const spec = subValues(sub({ retention: { metrics: { local: "7d" } } })).prometheus.prometheusSpec;
+        assert.equal(spec.retention, "7d");
+    });
+});
+
+describe("metrics: object storage configuration", () => {
+    it("points every Thanos brick at the shared volume for filesystem storage", () => {
+        assert.deepEqual(parse(objstoreConfig({ kind: "filesystem", size: "50Gi" })), {
+            type: "FILESYSTEM",
+            config: { directory: "/var/thanos/objstore" },
+        });
+    });
+
+    it("writes an S3 configuration with the endpoint's host and the metrics bucket", () => {
+        const storage = {
+            kind: "s3" as const,
+            endpoint: "http://minio.storage.svc:9000",
+            region: "eu-west-1",
+            forcePathStyle: true,
+            buckets: { metrics: "m-bucket", logs: "l-bucket", traces: "t-bucket" },
+        };
+        assert.deepEqual(parse(objstoreConfig(storage, { accessKeyId: "id", secretAccessKey: "key" })), {
+            type: "S3",
+            config: {
+                bucket: "m-bucket",
+                endpoint: "minio.storage.svc:9000",
+                region: "eu-west-1",
+                insecure: true,
+                bucket_lookup_type: "path",
+                access_key: "id",
+                secret_key: "key",
+            },
+        });
+    });
+});
+
+describe("metrics: resource budget of the small profile", () => {
+    it("keeps a sub cluster within 1 vCPU and 1.5 GiB, plus 150m and 256 MiB per node", () => {
+        const b = budget("sub", "small");
+        assert.ok(b.cluster.millicores <= 1000, `${b.cluster.millicores}m`);
+        assert.ok(b.cluster.mebibytes <= 1536, `${b.cluster.mebibytes}Mi`);
+        assert.ok(b.perNode.millicores <= 150 && b.perNode.mebibytes <= 256, JSON.stringify(b.perNode));
+    });
+
+    it("keeps main within 3 vCPU and 6 GiB", () => {
+        const b = budget("main", "small");
+        assert.ok(b.cluster.millicores + b.perNode.millicores <= 3000, `${b.cluster.millicores}m`);
+        assert.ok(b.cluster.mebibytes + b.perNode.mebibytes <= 6144, `${b.cluster.mebibytes}Mi`);
+    });
+});
+
+describe("metrics: the main stack as declared", () => {
+    let result: RenderResult;
+    const chart = (name: string): ResourceRecord => {
+        const record = result.records.find((r) => r.name === name);
+        assert.ok(record, `no ${name}`);
+        return record;
+    };
+
+    before(async () => {
+        result = await renderStack({ projectDir, stack: "main", preview: true });
+    });
+
+    it("pins both charts, with their repositories, in the stack's namespace", () => {
+        const kps = chart("main-metrics-kps").inputs;
+        assert.deepEqual(
+            [kps.chart, kps.version, kps.name, kps.namespace],
+            ["kube-prometheus-stack", "88.5.3", "kps", "observability"],
+        );
+        assert.deepEqual(kps.repositoryOpts, { repo: "https://prometheus-community.github.io/helm-charts" });
+        const thanos = chart("main-metrics-thanos").inputs;
+        assert.deepEqual([thanos.chart, thanos.version, thanos.name], ["thanos", "1.24.1", "thanos"]);
+    });
+
+    it("exposes the remote-write port through a Traefik passthrough route by SNI", () => {
+        const route = result.records.find((r) => r.type === "kubernetes:traefik.io/v1alpha1:IngressRouteTCP");
+        assert.deepEqual(route?.inputs.spec, {
+            entryPoints: ["websecure"],
+            routes: [
+                {
+                    match: "HostSNI(`metrics.obs.example.com`)",
+                    services: [{ name: "thanos-receive-router", port: 19291 }],
+                },
+            ],
+            tls: { passthrough: true },
+        });
+    });
+
+    it("keeps the chart values known at preview", () => {
+        assert.deepEqual(result.engine.problems(), []);
+    });
+
+    it("shares one ReadWriteMany volume between the Thanos bricks for filesystem storage", () => {
+        const claim = result.records.find((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaim");
+        assert.deepEqual((claim?.inputs.spec as Values).accessModes, ["ReadWriteMany"]);
+    });
+});
+
+describe("metrics: a main stack exposed through LoadBalancers", () => {
+    it("exposes only the remote-write port of the router pods", async () => {
+        const result = await renderStack({ projectDir, stack: "main-s3", stackFile: fixture("Pulumi.main-s3.yaml") });
+        const service = result.records.find((r) => r.name === "hub-metrics-metrics-ingest");
+        assert.deepEqual(service?.inputs.spec, {
+            type: "LoadBalancer",
+            selector: {
+                "app.kubernetes.io/name": "thanos",
+                "app.kubernetes.io/instance": "thanos",
+                "app.kubernetes.io/component": "receive-router",
+            },
+            ports: [{ name: "metrics", port: 19291, targetPort: 19291, protocol: "TCP" }],
+        });
+    });
+});
