@@ -15,6 +15,8 @@ import { performance } from "node:perf_hooks";
 
 import { parse, stringify } from "yaml";
 
+import { withBudgetSection } from "./lib/budget";
+
 const projectDir = path.resolve(__dirname, "..");
 const SUB_COUNTS = [1, 5, 10, 50];
 const RUNS = 5;
@@ -101,7 +103,9 @@ function main(): void {
     ].join("\n");
     const doc = path.join(projectDir, "docs", "benchmarks.md");
     const current = fs.readFileSync(doc, "utf8");
-    const updated = current.replace(/<!-- render-bench:start -->[\s\S]*<!-- render-bench:end -->/, section);
+    const updated = withBudgetSection(
+        current.replace(/<!-- render-bench:start -->[\s\S]*<!-- render-bench:end -->/, section),
+    );
     if (updated === current && !current.includes(section)) {
         throw new Error(`${doc} has no render-bench markers`);
     }

@@ -1,4 +1,6 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { before, describe, it } from "node:test";
 
 import { parse } from "yaml";
@@ -15,6 +17,7 @@ import {
 import { remoteWriteSpec } from "../components/remote-write";
 import { budget } from "../components/resources";
 import { validateConfig, type MainConfig, type StackConfig, type SubConfig } from "../config";
+import { budgetSection } from "../scripts/lib/budget";
 import type { ResourceRecord } from "../scripts/lib/mock-engine";
 import { renderStack, type RenderResult } from "../scripts/lib/render";
 import { fixture, projectDir } from "./helpers";
@@ -368,5 +371,12 @@ describe("metrics: a main stack exposed through LoadBalancers", () => {
             },
             ports: [{ name: "metrics", port: 19291, targetPort: 19291, protocol: "TCP" }],
         });
+    });
+});
+
+describe("metrics: the budget in docs/benchmarks.md", () => {
+    it("is the one the profile table gives (regenerate with npm run bench)", () => {
+        const doc = fs.readFileSync(path.join(projectDir, "docs", "benchmarks.md"), "utf8");
+        assert.ok(doc.includes(budgetSection()), "docs/benchmarks.md: resource section is stale; run npm run bench");
     });
 });
