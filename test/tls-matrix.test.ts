@@ -1,11 +1,8 @@
 import * as assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { X509Certificate } from "node:crypto";
 import * as fs from "node:fs";
-import * as https from "node:https";
-import * as net from "node:net";
 import * as path from "node:path";
-import type { TLSSocket } from "node:tls";
 import { after, before, describe, it } from "node:test";
 
 import { stringify } from "yaml";
@@ -13,7 +10,17 @@ import { stringify } from "yaml";
 import { certificateSpecs, type CertificateSpec, type ProfileName } from "../components/pki-profiles";
 import { WEB_CONFIG_BRICKS, webConfigYaml } from "../components/web-config";
 import { validateConfig, type MainConfig } from "../config";
-import { projectDir, tempDir } from "./helpers";
+import { describeOutcome, probeOk, request, REQUEST_TIMEOUT_MS, type Dial } from "../scripts/lib/harness/https";
+import {
+    freePort,
+    HOST,
+    locateBinaries as locate,
+    startServer,
+    stopServer,
+    waitReady,
+    type BinaryName,
+    type Server,
+} from "../scripts/lib/harness/processes";
 import {
     encodeWriteRequest,
     issueCa,
@@ -22,7 +29,8 @@ import {
     writeTlsSecret,
     type Authority,
     type Issued,
-} from "./support/x509";
+} from "../scripts/lib/harness/x509";
+import { projectDir, tempDir } from "./helpers";
 
 /**
  * The fleet's TLS as real servers enforce it: Prometheus (receiving remote-write) and
@@ -30,57 +38,16 @@ import {
  * config the program mounts, and a matrix of clients checks who gets in.
  */
 
-const HOST = "127.0.0.1";
-const READY_TIMEOUT_MS = 15_000;
-const REQUEST_TIMEOUT_MS = 5_000;
 const HOUR_MS = 3_600_000;
-/** How much of a server's stderr is kept. */
-const LOG_LIMIT = 256 * 1024;
 /** A name no server certificate of the fleet carries. */
 const UNKNOWN_NAME = "thanos-query.other.svc";
 const SUB_CLUSTER = "sub-eu-1";
 
 // --- binaries -------------------------------------------------------------------------------
 
-const BINARIES = {
-    prometheus: { names: ["prometheus"], debianPackage: "prometheus" },
-    promtool: { names: ["promtool"], debianPackage: "prometheus" },
-    alertmanager: { names: ["prometheus-alertmanager", "alertmanager"], debianPackage: "prometheus-alertmanager" },
-} as const;
-type BinaryName = keyof typeof BINARIES;
-
-function onPath(name: string): string | undefined {
-    for (const dir of (process.env.PATH ?? "").split(path.delimiter)) {
-        if (dir === "") continue;
-        const candidate = path.join(dir, name);
-        try {
-            fs.accessSync(candidate, fs.constants.X_OK);
-            if (fs.statSync(candidate).isFile()) return candidate;
-        } catch {
-            // not here
-        }
-    }
-    return undefined;
-}
-
 /** Every binary the matrix runs, or an error naming the Debian package of each missing one. */
-function locateBinaries(): Record<BinaryName, string> {
-    const found: Partial<Record<BinaryName, string>> = {};
-    const missing: string[] = [];
-    for (const [binary, { names, debianPackage }] of Object.entries(BINARIES) as [
-        BinaryName,
-        (typeof BINARIES)[BinaryName],
-    ][]) {
-        const location = names.map(onPath).find((p) => p !== undefined);
-        if (location === undefined) {
-            missing.push(`${names.join(" or ")} is not on PATH: install the Debian package \`${debianPackage}\``);
-        } else {
-            found[binary] = location;
-        }
-    }
-    if (missing.length > 0) throw new Error(`the TLS matrix needs real servers;\n${missing.join("\n")}`);
-    return found as Record<BinaryName, string>;
-}
+const locateBinaries = (): Record<BinaryName, string> =>
+    locate(["prometheus", "promtool", "alertmanager"], "the TLS matrix needs real servers");
 
 // --- config and certificates ----------------------------------------------------------------
 
@@ -130,118 +97,7 @@ function externalName(server: CertificateSpec): string {
 /** The name a client inside main dials: `<service>.<namespace>.svc`. */
 const serviceName = (server: CertificateSpec): string => `${server.subject.commonName}.${config.namespace}.svc`;
 
-// --- HTTPS client ---------------------------------------------------------------------------
-
-interface Dial {
-    port: number;
-    servername: string;
-    /** Client certificate and key; none when undefined. */
-    identity: Issued | undefined;
-}
-
-interface Outcome {
-    status?: number;
-    body?: string;
-    error?: NodeJS.ErrnoException;
-    /** Whether the client had verified the server's certificate chain when the error came. */
-    serverVerified: boolean;
-    /** The client's port, by which the server's log names the connection. */
-    localPort?: number;
-}
-
-function request(
-    dial: Dial,
-    ca: Issued,
-    options: { method?: string; path: string; headers?: Record<string, string>; body?: Buffer | string },
-): Promise<Outcome> {
-    return new Promise((resolve) => {
-        let serverVerified = false;
-        let localPort: number | undefined;
-        let status: number | undefined;
-        const req = https.request({
-            host: HOST,
-            port: dial.port,
-            servername: dial.servername,
-            ca: ca.cert,
-            cert: dial.identity?.cert,
-            key: dial.identity?.key,
-            agent: false,
-            method: options.method ?? "GET",
-            path: options.path,
-            headers: options.headers,
-            timeout: REQUEST_TIMEOUT_MS,
-        });
-        req.on("socket", (socket) => {
-            socket.on("secureConnect", () => {
-                serverVerified = (socket as TLSSocket).authorized;
-                localPort = socket.localPort;
-            });
-        });
-        req.on("timeout", () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-        req.on("error", (error: NodeJS.ErrnoException) => resolve({ status, error, serverVerified, localPort }));
-        req.on("response", (res) => {
-            status = res.statusCode;
-            const chunks: Buffer[] = [];
-            res.on("data", (chunk: Buffer) => chunks.push(chunk));
-            res.on("end", () =>
-                resolve({ status, body: Buffer.concat(chunks).toString("utf8"), serverVerified, localPort }),
-            );
-        });
-        req.end(options.body);
-    });
-}
-
-const describeOutcome = (o: Outcome): string =>
-    o.error !== undefined ? `error ${o.error.code ?? ""} ${o.error.message}` : `HTTP ${o.status}: ${o.body ?? ""}`;
-
 // --- servers --------------------------------------------------------------------------------
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const probe = net.createServer();
-        probe.once("error", reject);
-        probe.listen(0, HOST, () => {
-            const { port } = probe.address() as net.AddressInfo;
-            probe.close(() => resolve(port));
-        });
-    });
-}
-
-interface Server {
-    name: string;
-    port: number;
-    child: ChildProcess;
-    /** The tail of the server's stderr, for failure messages. */
-    log: () => string;
-    exit: Promise<number | null>;
-}
-
-function startServer(name: string, binary: string, args: string[], port: number): Server {
-    const child = spawn(binary, args, { stdio: ["ignore", "ignore", "pipe"] });
-    let log = "";
-    child.stderr?.on("data", (chunk: Buffer) => {
-        log = (log + chunk.toString("utf8")).slice(-LOG_LIMIT);
-    });
-    const exit = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    process.once("exit", () => child.kill("SIGKILL"));
-    return { name, port, child, log: () => log, exit };
-}
-
-/** Polls `/-/ready` with a valid client until it answers 200, the server exits, or time runs out. */
-async function waitReady(server: Server, dial: Dial, ca: Issued): Promise<void> {
-    const deadline = Date.now() + READY_TIMEOUT_MS;
-    let exited = false;
-    void server.exit.then(() => (exited = true));
-    let last = "nothing yet";
-    while (Date.now() < deadline && !exited) {
-        const outcome = await request(dial, ca, { path: "/-/ready" });
-        if (outcome.status === 200) return;
-        last = describeOutcome(outcome);
-        await new Promise((r) => setTimeout(r, 50));
-    }
-    const why = exited ? "exited" : `was not ready within ${READY_TIMEOUT_MS} ms`;
-    throw new Error(`${server.name} ${why}; last probe: ${last}\n--- stderr ---\n${server.log()}`);
-}
 
 /** The server's log line about the failed handshake of the client on `clientPort`, once it is written. */
 async function handshakeError(server: Server, clientPort: number): Promise<string> {
@@ -256,14 +112,6 @@ async function handshakeError(server: Server, clientPort: number): Promise<strin
         if (Date.now() > deadline) throw new Error(`${server.name} logged no handshake error for ${marker}`);
         await new Promise((r) => setTimeout(r, 10));
     }
-}
-
-async function stopServer(server: Server): Promise<void> {
-    if (server.child.exitCode !== null || server.child.signalCode !== null) return;
-    server.child.kill("SIGTERM");
-    const timer = setTimeout(() => server.child.kill("SIGKILL"), 5_000);
-    await server.exit;
-    clearTimeout(timer);
 }
 
 // --- the matrix -----------------------------------------------------------------------------
@@ -459,7 +307,9 @@ describe("TLS matrix: real Prometheus and Alertmanager on fleet certificates", (
             }),
         );
         await Promise.all(
-            servers.map(({ server, profile }) => waitReady(server, dial(profile, "valid", "external"), ca)),
+            servers.map(({ server, profile }) =>
+                waitReady(server, () => probeOk(request(dial(profile, "valid", "external"), ca, { path: "/-/ready" }))),
+            ),
         );
     });
 

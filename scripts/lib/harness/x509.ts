@@ -7,7 +7,7 @@ import * as path from "node:path";
 
 import * as x509 from "@peculiar/x509";
 
-import type { CertificateSpec, ExtendedKeyUsage, KeyUsage } from "../../components/pki-profiles";
+import type { CertificateSpec, ExtendedKeyUsage, KeyUsage } from "../../../components/pki-profiles";
 
 /**
  * Real certificates from the fleet's certificate specs, issued with @peculiar/x509 on Node's
