@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 
 import { BUNDLES_OUTPUT, CERTIFICATES_OUTPUT, MainCluster, readFleetBundle, SubCluster } from "./components";
+import { talosLoggingPatch } from "./components/logs-values";
 import { talosMachineConfigPatch } from "./components/metrics-values";
 import { loadConfig, type MainConfig, type StackConfig, type StackSecrets, type SubConfig } from "./config";
 
@@ -21,6 +22,7 @@ function deployMain(config: MainConfig, secrets: StackSecrets) {
         agentsNamespace: cluster.agentsNamespace,
         subClusters: config.subClusters.map((s) => s.name),
         talosMachineConfigPatch: talosMachineConfigPatch(config.talos),
+        talosLoggingPatch: talosLoggingPatch(config.logs),
         [BUNDLES_OUTPUT]: cluster.bundles,
         [CERTIFICATES_OUTPUT]: cluster.certificates,
     };
@@ -38,6 +40,7 @@ async function deploySub(config: SubConfig) {
         agentsNamespace: cluster.agentsNamespace,
         endpoints: cluster.endpoints,
         talosMachineConfigPatch: talosMachineConfigPatch(config.talos),
+        talosLoggingPatch: talosLoggingPatch(config.logs),
         clientCertificate: { notAfter: bundle.notAfter, revision: bundle.revision },
     };
 }

@@ -37,11 +37,12 @@ export const INGEST: Record<IngestSignal, IngestService> = {
     },
     logs: {
         host: "logs",
-        service: "logs-ingest",
+        // Loki's nginx gateway, verifying client certificates and setting the tenant from them.
+        service: "loki-gateway",
         port: 8443,
         scheme: "https",
         path: "/loki/api/v1/push",
-        description: "Loki push API behind the client-verifying ingest listener",
+        description: "Loki push API behind the client-verifying gateway",
     },
     traces: {
         host: "traces",

@@ -5,9 +5,10 @@ import type { MainConfig, StackSecrets } from "../config";
 import { commonLabels } from "./labels";
 import type { FleetBundle } from "./fleet-bundle";
 import { Namespaces } from "./namespaces";
+import { Logs } from "./logs";
 import { Metrics } from "./metrics";
 import { Pki, type CertificateStatus } from "./pki";
-import { tlsSecretName } from "./pki-profiles";
+import { CLUSTER_IDENTITY_SECRET, tlsSecretName } from "./pki-profiles";
 
 export interface MainClusterArgs {
     /** The validated stack configuration of a `main` stack. */
@@ -69,6 +70,22 @@ export class MainCluster extends pulumi.ComponentResource {
                         secretName: tlsSecretName({ profile: "thanos-receive", kind: "server" }),
                         revision: pki.revisions["thanos-receive"] ?? "",
                     },
+                },
+            },
+            { parent: this, dependsOn: [namespaces, pki] },
+        );
+
+        new Logs(
+            `${name}-logs`,
+            {
+                config,
+                identity: {
+                    secretName: CLUSTER_IDENTITY_SECRET,
+                    revision: pki.revisions[`cluster-${config.cluster.name}`] ?? "",
+                },
+                gatewayTls: {
+                    secretName: tlsSecretName({ profile: "logs-ingest", kind: "server" }),
+                    revision: pki.revisions["logs-ingest"] ?? "",
                 },
             },
             { parent: this, dependsOn: [namespaces, pki] },

@@ -17,7 +17,7 @@ import {
 } from "./metrics-values";
 import { agentsNamespaceName } from "./namespaces";
 import { remoteWriteSpec } from "./remote-write";
-import { charts, type ChartPin } from "./versions";
+import { chartArgs, charts } from "./versions";
 
 export interface MetricsArgs {
     /** The validated stack configuration. */
@@ -26,17 +26,6 @@ export interface MetricsArgs {
     main?: { secrets: StackSecrets; receiveTls: { secretName: string; revision: string } };
     /** Sub only: main's endpoints and the Secret of this cluster's identity. */
     sub?: { endpoints: IngestEndpoints; identitySecret: string };
-}
-
-function chart(pin: ChartPin, release: string, namespace: string, values: Record<string, unknown>) {
-    return {
-        name: release,
-        chart: pin.chart,
-        version: pin.version,
-        repositoryOpts: { repo: pin.repo },
-        namespace,
-        values,
-    };
 }
 
 /**
@@ -80,7 +69,7 @@ export class Metrics extends pulumi.ComponentResource {
 
         this.prometheusStack = new k8s.helm.v4.Chart(
             `${name}-kps`,
-            chart(
+            chartArgs(
                 charts.kubePrometheusStack,
                 KPS_RELEASE,
                 namespace,
@@ -92,7 +81,7 @@ export class Metrics extends pulumi.ComponentResource {
         if (config.role === "main" && args.main !== undefined) {
             this.thanos = new k8s.helm.v4.Chart(
                 `${name}-thanos`,
-                chart(
+                chartArgs(
                     charts.thanos,
                     THANOS_RELEASE,
                     namespace,

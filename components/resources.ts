@@ -24,10 +24,13 @@ export type Brick =
     | "thanosReceiveIngestor"
     | "thanosStoreGateway"
     | "thanosCompactor"
-    | "thanosRuler";
+    | "thanosRuler"
+    | "loki"
+    | "lokiGateway"
+    | "vectorAgent";
 
 /** Bricks that run once per node rather than once per cluster. */
-export const PER_NODE: ReadonlySet<Brick> = new Set(["nodeExporter"]);
+export const PER_NODE: ReadonlySet<Brick> = new Set(["nodeExporter", "vectorAgent"]);
 
 /** Which bricks each role runs. */
 export const ROLE_BRICKS: Record<StackConfig["role"], readonly Brick[]> = {
@@ -44,8 +47,11 @@ export const ROLE_BRICKS: Record<StackConfig["role"], readonly Brick[]> = {
         "thanosStoreGateway",
         "thanosCompactor",
         "thanosRuler",
+        "loki",
+        "lokiGateway",
+        "vectorAgent",
     ],
-    sub: ["prometheus", "prometheusOperator", "kubeStateMetrics", "nodeExporter"],
+    sub: ["prometheus", "prometheusOperator", "kubeStateMetrics", "nodeExporter", "vectorAgent"],
 };
 
 const r = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): Resources => ({
@@ -67,6 +73,9 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         thanosStoreGateway: r("100m", "256Mi", "500m", "512Mi"),
         thanosCompactor: r("100m", "512Mi", "1", "1Gi"),
         thanosRuler: r("50m", "128Mi", "200m", "256Mi"),
+        loki: r("250m", "768Mi", "1", "1536Mi"),
+        lokiGateway: r("50m", "64Mi", "200m", "128Mi"),
+        vectorAgent: r("50m", "128Mi", "500m", "256Mi"),
     },
     medium: {
         prometheus: r("1", "3Gi", "2", "6Gi"),
@@ -81,6 +90,9 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         thanosStoreGateway: r("250m", "1Gi", "1", "2Gi"),
         thanosCompactor: r("500m", "2Gi", "2", "4Gi"),
         thanosRuler: r("100m", "256Mi", "500m", "512Mi"),
+        loki: r("1", "4Gi", "2", "8Gi"),
+        lokiGateway: r("100m", "128Mi", "500m", "256Mi"),
+        vectorAgent: r("100m", "256Mi", "1", "512Mi"),
     },
     large: {
         prometheus: r("2", "8Gi", "4", "16Gi"),
@@ -95,14 +107,34 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         thanosStoreGateway: r("500m", "2Gi", "2", "4Gi"),
         thanosCompactor: r("1", "4Gi", "4", "8Gi"),
         thanosRuler: r("200m", "512Mi", "1", "1Gi"),
+        // Per component of Loki's distributed mode (distributor, ingester, querier...).
+        loki: r("500m", "2Gi", "2", "4Gi"),
+        lokiGateway: r("200m", "256Mi", "1", "512Mi"),
+        vectorAgent: r("200m", "512Mi", "1", "1Gi"),
     },
 };
 
-/** Replicas of the bricks that scale with the profile. */
-export const REPLICAS: Record<Profile, { prometheus: number; alertmanager: number; receiveIngestor: number }> = {
-    small: { prometheus: 1, alertmanager: 1, receiveIngestor: 1 },
-    medium: { prometheus: 2, alertmanager: 2, receiveIngestor: 1 },
-    large: { prometheus: 2, alertmanager: 3, receiveIngestor: 3 },
+/** Replicas of each component of Loki's distributed mode (large profile). */
+export const LOKI_DISTRIBUTED = {
+    distributor: 2,
+    ingester: 3,
+    querier: 2,
+    queryFrontend: 2,
+    queryScheduler: 2,
+    indexGateway: 2,
+    compactor: 1,
+} as const;
+
+const LOKI_COMPONENTS = Object.values(LOKI_DISTRIBUTED).reduce((a, b) => a + b, 0);
+
+/** Replicas of the bricks that scale with the profile (Loki: pods of its mode, all components). */
+export const REPLICAS: Record<
+    Profile,
+    { prometheus: number; alertmanager: number; receiveIngestor: number; loki: number }
+> = {
+    small: { prometheus: 1, alertmanager: 1, receiveIngestor: 1, loki: 1 },
+    medium: { prometheus: 2, alertmanager: 2, receiveIngestor: 1, loki: 1 },
+    large: { prometheus: 2, alertmanager: 3, receiveIngestor: 3, loki: LOKI_COMPONENTS },
 };
 
 /** Prometheus volume size per profile, unless `metrics.storageSize` says otherwise. */
@@ -138,6 +170,7 @@ export function budget(role: StackConfig["role"], profile: Profile): Budget {
         thanosSidecar: replicas.prometheus,
         alertmanager: replicas.alertmanager,
         thanosReceiveIngestor: replicas.receiveIngestor,
+        loki: replicas.loki,
     };
     for (const brick of ROLE_BRICKS[role]) {
         const { requests } = RESOURCES[profile][brick];

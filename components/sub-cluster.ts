@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { SubConfig } from "../config";
 import type { IngestEndpoints } from "./endpoints";
 import type { FleetBundle } from "./fleet-bundle";
+import { Logs } from "./logs";
 import { Metrics } from "./metrics";
 import { Namespaces } from "./namespaces";
 import { CLUSTER_IDENTITY_SECRET } from "./pki-profiles";
@@ -69,6 +70,16 @@ export class SubCluster extends pulumi.ComponentResource {
         new Metrics(
             `${name}-metrics`,
             { config, sub: { endpoints: bundle.endpoints, identitySecret: CLUSTER_IDENTITY_SECRET } },
+            { parent: this, dependsOn: [namespaces, ...identity] },
+        );
+
+        new Logs(
+            `${name}-logs`,
+            {
+                config,
+                identity: { secretName: CLUSTER_IDENTITY_SECRET, revision: bundle.revision },
+                endpoint: bundle.endpoints.logs,
+            },
             { parent: this, dependsOn: [namespaces, ...identity] },
         );
 

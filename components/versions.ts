@@ -50,3 +50,15 @@ export const charts = {
         repo: "https://open-telemetry.github.io/opentelemetry-helm-charts",
     },
 } as const satisfies Record<string, ChartPin>;
+
+/** The inputs of a Helm Chart v4 for a pinned chart, its release name fixed. */
+export function chartArgs(pin: ChartPin, release: string, namespace: string, values: Record<string, unknown>) {
+    return {
+        name: release,
+        chart: pin.chart,
+        version: pin.version,
+        repositoryOpts: { repo: pin.repo },
+        namespace,
+        values,
+    };
+}

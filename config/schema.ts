@@ -408,6 +408,26 @@ const metricsSchema = z
     .default({})
     .meta({ description: "This cluster's Prometheus." });
 
+const logsSchema = z
+    .strictObject({
+        bufferSize: quantity({
+            description:
+                "Disk buffer of the log agent on each node, holding what main has not acknowledged. " +
+                "When full, the agent stops reading (files keep their place) rather than dropping lines.",
+            examples: ["2Gi"],
+        }).default("1Gi"),
+        talosServiceLogs: field(z.enum(["files", "push"]).default("files"), {
+            description:
+                "Where the agent reads Talos service logs: `files` tails /var/log/<service>.log " +
+                "(Talos 1.12 and later); `push` receives `machine.logging.destinations` on " +
+                "127.0.0.1:6051 (any Talos version, includes early boot). One or the other, never " +
+                "both, so no line is shipped twice. Kernel logs always come by push (KmsgLogConfig).",
+            examples: ["files"],
+        }),
+    })
+    .default({ bufferSize: "1Gi", talosServiceLogs: "files" })
+    .meta({ description: "This cluster's log agents." });
+
 const common = {
     cluster: clusterSchema,
     kubernetes: kubernetesSchema,
@@ -415,6 +435,7 @@ const common = {
     profile: profileSchema,
     talos: talosSchema,
     metrics: metricsSchema,
+    logs: logsSchema,
 };
 
 export const mainSchema = z
@@ -451,6 +472,14 @@ export const mainSchema = z
             }),
     })
     .superRefine((config, ctx) => {
+        if (config.profile === "large" && config.storage.kind === "filesystem") {
+            ctx.addIssue({
+                code: "custom",
+                path: ["storage", "kind"],
+                input: config.storage.kind,
+                message: "s3 with profile large, whose horizontally scaled stores need object storage",
+            });
+        }
         config.subClusters.forEach((sub, index) => {
             if (sub.name === config.cluster.name) {
                 ctx.addIssue({

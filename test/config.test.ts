@@ -54,6 +54,7 @@ describe("stack config: valid input", () => {
             profile: "small",
             talos: { controlPlaneNodes: [], kubeProxy: true },
             metrics: {},
+            logs: { bufferSize: "1Gi", talosServiceLogs: "files" },
             exposure: { domain: "obs.example.com", kind: "traefik-passthrough" },
             storage: { kind: "filesystem", size: "50Gi" },
             retention: {
@@ -90,6 +91,7 @@ describe("stack config: valid input", () => {
             profile: "small",
             talos: { controlPlaneNodes: [], kubeProxy: true },
             metrics: {},
+            logs: { bufferSize: "1Gi", talosServiceLogs: "files" },
             mainStack: "acme/observability/main",
             retention: { metrics: { local: "2d" } },
         });
@@ -203,14 +205,14 @@ describe("stack config: one line per problem, naming the key", () => {
     it("rejects an unknown key and suggests the closest known one", () => {
         assert.deepEqual(problems({ ...validSub, retension: {} }), [
             "observability:retension: expected one of the known keys here (role, cluster, kubernetes, namespace, " +
-                'profile, talos, metrics, mainStack, retention), found unknown key "retension"; did you mean retention?',
+                'profile, talos, metrics, logs, mainStack, retention), found unknown key "retension"; did you mean retention?',
         ]);
     });
 
     it("rejects a key that belongs to the other role", () => {
         assert.deepEqual(problems({ ...validSub, subClusters: [] }), [
             "observability:subClusters: expected one of the known keys here (role, cluster, kubernetes, namespace, " +
-                'profile, talos, metrics, mainStack, retention), found unknown key "subClusters"',
+                'profile, talos, metrics, logs, mainStack, retention), found unknown key "subClusters"',
         ]);
     });
 

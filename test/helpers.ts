@@ -5,6 +5,7 @@ import * as path from "node:path";
 
 import { parseAllDocuments } from "yaml";
 
+import { validateConfig, type MainConfig, type StackConfig } from "../config";
 import type { ResourceRecord } from "../scripts/lib/mock-engine";
 import { shortUrn } from "../scripts/lib/render";
 
@@ -44,4 +45,39 @@ export function readDocuments(file: string): Record<string, unknown>[] {
 /** `type | name | parent` of every record, sorted: the shape of a declared stack at a glance. */
 export function declared(records: readonly ResourceRecord[]): string[] {
     return records.map((r) => [r.type, r.name, r.parent === undefined ? "" : shortUrn(r.parent)].join(" | ")).sort();
+}
+
+const S3_SECRET_KEYS = ["observability:s3AccessKeyId", "observability:s3SecretAccessKey"];
+
+/**
+ * A validated stack configuration from `observability:` keys given as plain data, as a stack
+ * file would hold them. With S3 storage, the two credentials are stood in as secrets.
+ */
+export function stackConfig(values: Record<string, unknown>): StackConfig {
+    const raw: Record<string, string> = {};
+    for (const [key, value] of Object.entries(values)) {
+        raw[`observability:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
+    }
+    const s3 = raw["observability:storage"]?.includes('"s3"') === true;
+    if (s3) for (const key of S3_SECRET_KEYS) raw[key] = "stand-in";
+    const result = validateConfig({ values: raw, isSecret: (key) => s3 && S3_SECRET_KEYS.includes(key) });
+    if (!("config" in result)) throw new Error(result.problems.join("\n"));
+    return result.config;
+}
+
+/** A validated main configuration: {@link stackConfig} with `role: main`. */
+export function mainConfig(values: Record<string, unknown>): MainConfig {
+    const config = stackConfig({ role: "main", ...values });
+    if (config.role !== "main") throw new Error("expected a main config");
+    return config;
+}
+
+/** The fleet the real-process tests run: main `main` on obs.example.com with one sub cluster. */
+export function exampleMainConfig(subCluster: string): MainConfig {
+    return mainConfig({
+        cluster: { name: "main" },
+        exposure: { domain: "obs.example.com", kind: "traefik-passthrough" },
+        storage: { kind: "filesystem" },
+        subClusters: [{ name: subCluster }],
+    });
 }

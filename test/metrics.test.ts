@@ -16,21 +16,11 @@ import {
 } from "../components/metrics-values";
 import { remoteWriteSpec } from "../components/remote-write";
 import { budget } from "../components/resources";
-import { validateConfig, type MainConfig, type StackConfig, type SubConfig } from "../config";
+import type { MainConfig, SubConfig } from "../config";
 import { budgetSection } from "../scripts/lib/budget";
 import type { ResourceRecord } from "../scripts/lib/mock-engine";
 import { renderStack, type RenderResult } from "../scripts/lib/render";
-import { fixture, projectDir } from "./helpers";
-
-function stackConfig(values: Record<string, unknown>): StackConfig {
-    const raw: Record<string, string> = {};
-    for (const [key, value] of Object.entries(values)) {
-        raw[`observability:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    const result = validateConfig({ values: raw, isSecret: () => false });
-    if (!("config" in result)) throw new Error(result.problems.join("\n"));
-    return result.config;
-}
+import { fixture, projectDir, stackConfig } from "./helpers";
 
 const main = (extra: Record<string, unknown> = {}) =>
     stackConfig({

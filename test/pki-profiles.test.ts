@@ -13,24 +13,18 @@ import {
     tlsSecretName,
     type CertificateSpec,
 } from "../components/pki-profiles";
-import { validateConfig, type MainConfig } from "../config";
+import type { MainConfig } from "../config";
+import { mainConfig as validMain } from "./helpers";
 
 function mainConfig(overrides: Record<string, unknown> = {}): MainConfig {
-    const values: Record<string, string> = {
-        "observability:role": "main",
-        "observability:cluster": JSON.stringify({ name: "hub" }),
-        "observability:namespace": "monitoring",
-        "observability:exposure": JSON.stringify({ domain: "obs.acme.test", kind: "traefik-passthrough" }),
-        "observability:storage": JSON.stringify({ kind: "filesystem" }),
-        "observability:subClusters": JSON.stringify([{ name: "edge-a" }, { name: "edge-b" }]),
-    };
-    for (const [key, value] of Object.entries(overrides)) {
-        values[`observability:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    const result = validateConfig({ values, isSecret: () => false });
-    if (!("config" in result)) throw new Error(result.problems.join("\n"));
-    if (result.config.role !== "main") throw new Error("expected a main config");
-    return result.config;
+    return validMain({
+        cluster: { name: "hub" },
+        namespace: "monitoring",
+        exposure: { domain: "obs.acme.test", kind: "traefik-passthrough" },
+        storage: { kind: "filesystem" },
+        subClusters: [{ name: "edge-a" }, { name: "edge-b" }],
+        ...overrides,
+    });
 }
 
 const byId = (specs: CertificateSpec[], id: string): CertificateSpec => {

@@ -28,9 +28,13 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:core/v1:Namespace | hub-namespaces-core | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Secret | hub-metrics-objstore | obs:index:Metrics::hub-metrics",
             "kubernetes:core/v1:Secret | hub-object-storage | obs:index:MainCluster::hub",
+            "kubernetes:core/v1:Service | hub-logs-logs-ingest | obs:index:Logs::hub-logs",
             "kubernetes:core/v1:Service | hub-metrics-metrics-ingest | obs:index:Metrics::hub-metrics",
+            "kubernetes:helm.sh/v4:Chart | hub-logs-loki | obs:index:Logs::hub-logs",
+            "kubernetes:helm.sh/v4:Chart | hub-logs-vector | obs:index:Logs::hub-logs",
             "kubernetes:helm.sh/v4:Chart | hub-metrics-kps | obs:index:Metrics::hub-metrics",
             "kubernetes:helm.sh/v4:Chart | hub-metrics-thanos | obs:index:Metrics::hub-metrics",
+            "obs:index:Logs | hub-logs | obs:index:MainCluster::hub",
             "obs:index:MainCluster | hub | pulumi:pulumi:Stack::observability-main-s3",
             "obs:index:Metrics | hub-metrics | obs:index:MainCluster::hub",
             "obs:index:Namespaces | hub-namespaces | obs:index:MainCluster::hub",
@@ -47,8 +51,8 @@ describe("program: main stack with S3 storage", () => {
     it("creates every Kubernetes object through that provider", () => {
         const kubernetesObjects = result.records.filter((r) => r.type.startsWith("kubernetes:"));
         // Two namespaces, the storage Secret, nine certificate Secrets (see pki-profiles.test.ts), the
-        // Thanos object storage Secret, the remote-write LoadBalancer and the two charts.
-        assert.equal(kubernetesObjects.length, 16);
+        // Thanos object storage Secret, the remote-write and log LoadBalancers and four charts.
+        assert.equal(kubernetesObjects.length, 19);
         for (const record of kubernetesObjects) {
             assert.match(record.provider ?? "", /[:$]pulumi:providers:kubernetes::kubernetes::/, record.name);
         }
@@ -111,10 +115,17 @@ describe("program: main stack with S3 storage", () => {
             "role",
             "subClusterBundles",
             "subClusters",
+            "talosLoggingPatch",
             "talosMachineConfigPatch",
         ]);
         assert.deepEqual(
-            { ...outputs, certificates: undefined, subClusterBundles: undefined, talosMachineConfigPatch: undefined },
+            {
+                ...outputs,
+                certificates: undefined,
+                subClusterBundles: undefined,
+                talosMachineConfigPatch: undefined,
+                talosLoggingPatch: undefined,
+            },
             {
                 role: "main",
                 clusterName: "hub",
@@ -124,6 +135,7 @@ describe("program: main stack with S3 storage", () => {
                 certificates: undefined,
                 subClusterBundles: undefined,
                 talosMachineConfigPatch: undefined,
+                talosLoggingPatch: undefined,
             },
         );
     });

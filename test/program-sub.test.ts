@@ -19,7 +19,9 @@ describe("program: example sub stack in preview", () => {
             "kubernetes:core/v1:Namespace | sub-eu-1-namespaces-core | obs:index:Namespaces::sub-eu-1-namespaces",
             "kubernetes:core/v1:Secret | sub-eu-1-identity-agents | obs:index:SubCluster::sub-eu-1",
             "kubernetes:core/v1:Secret | sub-eu-1-identity-core | obs:index:SubCluster::sub-eu-1",
+            "kubernetes:helm.sh/v4:Chart | sub-eu-1-logs-vector | obs:index:Logs::sub-eu-1-logs",
             "kubernetes:helm.sh/v4:Chart | sub-eu-1-metrics-kps | obs:index:Metrics::sub-eu-1-metrics",
+            "obs:index:Logs | sub-eu-1-logs | obs:index:SubCluster::sub-eu-1",
             "obs:index:Metrics | sub-eu-1-metrics | obs:index:SubCluster::sub-eu-1",
             "obs:index:Namespaces | sub-eu-1-namespaces | obs:index:SubCluster::sub-eu-1",
             "obs:index:SubCluster | sub-eu-1 | pulumi:pulumi:Stack::observability-sub",
@@ -60,6 +62,7 @@ describe("program: example sub stack in preview", () => {
             "endpoints",
             "namespace",
             "role",
+            "talosLoggingPatch",
             "talosMachineConfigPatch",
         ]);
         assert.equal(outputs.role, "sub");

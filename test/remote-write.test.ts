@@ -4,11 +4,10 @@ import { before, describe, it } from "node:test";
 import { ingestEndpoints } from "../components/endpoints";
 import { CLUSTER_IDENTITY_SECRET } from "../components/pki-profiles";
 import { QUEUE_CONFIG, remoteWriteSpec, type RemoteWriteSpec } from "../components/remote-write";
-import { validateConfig, type MainConfig } from "../config";
 import { runLinkLoss, SENDER_JOB, type LinkLossResult } from "../scripts/lib/harness/link-loss";
 import { locateBinaries } from "../scripts/lib/harness/processes";
 import { prometheusRemoteWrite, QUEUE_CONFIG_KEYS, type SecretFiles } from "../scripts/lib/harness/remote-write";
-import { tempDir } from "./helpers";
+import { exampleMainConfig, tempDir } from "./helpers";
 
 /**
  * The remote-write entry the program gives sub clusters, as Prometheus runs it: converted the way
@@ -20,21 +19,7 @@ const SUB_CLUSTER = "sub-eu-1";
 const CUT_SECONDS = 60;
 const CATCH_UP_TIMEOUT_MS = 90_000;
 
-function mainConfig(): MainConfig {
-    const values: Record<string, string> = {
-        "observability:role": "main",
-        "observability:cluster": JSON.stringify({ name: "main" }),
-        "observability:exposure": JSON.stringify({ domain: "obs.example.com", kind: "traefik-passthrough" }),
-        "observability:storage": JSON.stringify({ kind: "filesystem" }),
-        "observability:subClusters": JSON.stringify([{ name: SUB_CLUSTER }]),
-    };
-    const result = validateConfig({ values, isSecret: () => false });
-    if (!("config" in result)) throw new Error(result.problems.join("\n"));
-    if (result.config.role !== "main") throw new Error("expected a main config");
-    return result.config;
-}
-
-const config = mainConfig();
+const config = exampleMainConfig(SUB_CLUSTER);
 const endpoint = ingestEndpoints(config.exposure).metrics;
 const FILES: SecretFiles = {
     "ca.crt": "/mnt/identity/ca.crt",

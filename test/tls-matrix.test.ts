@@ -9,7 +9,6 @@ import { stringify } from "yaml";
 
 import { certificateSpecs, type CertificateSpec, type ProfileName } from "../components/pki-profiles";
 import { WEB_CONFIG_BRICKS, webConfigYaml } from "../components/web-config";
-import { validateConfig, type MainConfig } from "../config";
 import { describeOutcome, probeOk, request, REQUEST_TIMEOUT_MS, type Dial } from "../scripts/lib/harness/https";
 import {
     freePort,
@@ -30,7 +29,7 @@ import {
     type Authority,
     type Issued,
 } from "../scripts/lib/harness/x509";
-import { projectDir, tempDir } from "./helpers";
+import { exampleMainConfig, projectDir, tempDir } from "./helpers";
 
 /**
  * The fleet's TLS as real servers enforce it: Prometheus (receiving remote-write) and
@@ -51,29 +50,7 @@ const locateBinaries = (): Record<BinaryName, string> =>
 
 // --- config and certificates ----------------------------------------------------------------
 
-function mainConfig(): MainConfig {
-    const values = {
-        role: "main",
-        cluster: { name: "main" },
-        exposure: { domain: "obs.example.com", kind: "traefik-passthrough" },
-        storage: { kind: "filesystem" },
-        subClusters: [{ name: SUB_CLUSTER }],
-    };
-    const result = validateConfig({
-        values: Object.fromEntries(
-            Object.entries(values).map(([k, v]) => [
-                `observability:${k}`,
-                typeof v === "string" ? v : JSON.stringify(v),
-            ]),
-        ),
-        isSecret: () => false,
-    });
-    if (!("config" in result)) throw new Error(result.problems.join("\n"));
-    if (result.config.role !== "main") throw new Error("expected a main config");
-    return result.config;
-}
-
-const config = mainConfig();
+const config = exampleMainConfig(SUB_CLUSTER);
 const specs = certificateSpecs(config);
 
 function spec(predicate: (s: CertificateSpec) => boolean, what: string): CertificateSpec {
