@@ -17,6 +17,8 @@ export interface IngestService {
     service: string;
     /** The port that Service listens on; a LoadBalancer exposure keeps it. */
     port: number;
+    /** The port the serving pods listen on, which a LoadBalancer Service of our own targets. */
+    targetPort: number;
     /** `https` for HTTP APIs, `grpc` for OTLP over gRPC (TLS). */
     scheme: "https" | "grpc";
     /** Path of the write API, for HTTP endpoints. */
@@ -31,6 +33,7 @@ export const INGEST: Record<IngestSignal, IngestService> = {
         service: "thanos-receive-router",
         // Thanos Receive's remote-write port, distinct from its HTTP port so probes stay plain.
         port: 19291,
+        targetPort: 19291,
         scheme: "https",
         path: "/api/v1/receive",
         description: "Prometheus remote-write to Thanos Receive",
@@ -40,6 +43,8 @@ export const INGEST: Record<IngestSignal, IngestService> = {
         // Loki's nginx gateway, verifying client certificates and setting the tenant from them.
         service: "loki-gateway",
         port: 8443,
+        // The gateway's nginx listens on the chart's container port.
+        targetPort: 8080,
         scheme: "https",
         path: "/loki/api/v1/push",
         description: "Loki push API behind the client-verifying gateway",
@@ -48,6 +53,7 @@ export const INGEST: Record<IngestSignal, IngestService> = {
         host: "traces",
         service: "tempo",
         port: 4317,
+        targetPort: 4317,
         scheme: "grpc",
         path: "",
         description: "OTLP over gRPC to Tempo's distributor",
@@ -56,6 +62,7 @@ export const INGEST: Record<IngestSignal, IngestService> = {
         host: "alerts",
         service: "alertmanager-ingest",
         port: 9443,
+        targetPort: 9443,
         scheme: "https",
         path: "/api/v2/alerts",
         description: "alerts from sub cluster Prometheus to main's Alertmanager",

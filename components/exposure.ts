@@ -62,7 +62,7 @@ export function exposeIngest(
             spec: {
                 type: "LoadBalancer",
                 selector: args.podSelector,
-                ports: [{ name: signal, port: service.port, targetPort: service.port, protocol: "TCP" }],
+                ports: [{ name: signal, port: service.port, targetPort: service.targetPort, protocol: "TCP" }],
             },
         },
         opts,

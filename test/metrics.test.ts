@@ -362,6 +362,15 @@ describe("metrics: a main stack exposed through LoadBalancers", () => {
             ports: [{ name: "metrics", port: 19291, targetPort: 19291, protocol: "TCP" }],
         });
     });
+
+    it("exposes the log gateway's port, targeting the port its nginx listens on", async () => {
+        const result = await renderStack({ projectDir, stack: "main-s3", stackFile: fixture("Pulumi.main-s3.yaml") });
+        const service = result.records.find((r) => r.name === "hub-logs-logs-ingest");
+        assert.deepEqual((service?.inputs.spec as Values).ports, [
+            { name: "logs", port: 8443, targetPort: 8080, protocol: "TCP" },
+        ]);
+        assert.equal((service?.inputs.spec as Values).selector["app.kubernetes.io/component"], "gateway");
+    });
 });
 
 describe("metrics: the budget in docs/benchmarks.md", () => {
