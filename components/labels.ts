@@ -14,6 +14,8 @@ export const annotationKeys = {
      * at start carry it too, so a new certificate rolls them.
      */
     certificateRevision: `${LABEL_PREFIX}/certificate-revision`,
+    /** Digest of a configuration file a workload reads only at start. */
+    configRevision: `${LABEL_PREFIX}/config-revision`,
 } as const;
 
 /** Labels every object of the stack carries. */

@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 
 import { durationHours, type MainConfig, type StackConfig } from "../config";
 import { annotationKeys } from "./labels";
+import { identityMapsSnippet, tlsServerSnippet } from "./nginx-mtls";
 import { LOKI_DISTRIBUTED, RESOURCES } from "./resources";
 import { TLS_MOUNT_DIR } from "./web-config";
 
@@ -51,8 +52,7 @@ export const READ_PATHS = [
 export function gatewayHttpSnippet(): string {
     const reads = `(?:${READ_PATHS.join("|")})`;
     return [
-        'map $ssl_client_s_dn $observability_cn { default ""; "~(?:^|,)CN=(?<cn>[^,]+)" $cn; }',
-        'map $ssl_client_s_dn $observability_ou { default ""; "~(?:^|,)OU=(?<ou>[^,]+)" $ou; }',
+        identityMapsSnippet(),
         'map $observability_ou $observability_tenant { default ""; cluster $observability_cn; service $http_x_scope_orgid; }',
         'map "$observability_ou $request_method $uri" $observability_allowed { default 0; ' +
             '"~^cluster POST /(?:loki/api/v1/push|otlp/v1/logs)$" 1; ' +
@@ -62,13 +62,7 @@ export function gatewayHttpSnippet(): string {
 
 /** nginx `server` block: TLS with the gateway's certificate, client certificates required. */
 export function gatewayServerSnippet(tlsDir: string = TLS_MOUNT_DIR): string {
-    return [
-        `ssl_certificate ${tlsDir}/tls.crt;`,
-        `ssl_certificate_key ${tlsDir}/tls.key;`,
-        `ssl_client_certificate ${tlsDir}/ca.crt;`,
-        "ssl_verify_client on;",
-        "ssl_protocols TLSv1.3;",
-    ].join("\n");
+    return tlsServerSnippet(tlsDir);
 }
 
 /** nginx `location` blocks: refuse what the identity may not do, then set the tenant. */

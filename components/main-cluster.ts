@@ -5,6 +5,7 @@ import type { MainConfig, StackSecrets } from "../config";
 import { commonLabels } from "./labels";
 import type { FleetBundle } from "./fleet-bundle";
 import { Namespaces } from "./namespaces";
+import { AlertIngest } from "./alert-ingest";
 import { Logs } from "./logs";
 import { Metrics } from "./metrics";
 import { Pki, type CertificateStatus } from "./pki";
@@ -70,6 +71,18 @@ export class MainCluster extends pulumi.ComponentResource {
                         secretName: tlsSecretName({ profile: "thanos-receive", kind: "server" }),
                         revision: pki.revisions["thanos-receive"] ?? "",
                     },
+                },
+            },
+            { parent: this, dependsOn: [namespaces, pki] },
+        );
+
+        new AlertIngest(
+            `${name}-alert-ingest`,
+            {
+                config,
+                tls: {
+                    secretName: tlsSecretName({ profile: "alertmanager", kind: "server" }),
+                    revision: pki.revisions["alertmanager"] ?? "",
                 },
             },
             { parent: this, dependsOn: [namespaces, pki] },

@@ -27,6 +27,7 @@ export type Brick =
     | "thanosRuler"
     | "loki"
     | "lokiGateway"
+    | "alertIngest"
     | "vectorAgent";
 
 /** Bricks that run once per node rather than once per cluster. */
@@ -49,6 +50,7 @@ export const ROLE_BRICKS: Record<StackConfig["role"], readonly Brick[]> = {
         "thanosRuler",
         "loki",
         "lokiGateway",
+        "alertIngest",
         "vectorAgent",
     ],
     sub: ["prometheus", "prometheusOperator", "kubeStateMetrics", "nodeExporter", "vectorAgent"],
@@ -75,6 +77,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         thanosRuler: r("50m", "128Mi", "200m", "256Mi"),
         loki: r("250m", "768Mi", "1", "1536Mi"),
         lokiGateway: r("50m", "64Mi", "200m", "128Mi"),
+        alertIngest: r("20m", "32Mi", "100m", "64Mi"),
         vectorAgent: r("50m", "128Mi", "500m", "256Mi"),
     },
     medium: {
@@ -92,6 +95,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         thanosRuler: r("100m", "256Mi", "500m", "512Mi"),
         loki: r("1", "4Gi", "2", "8Gi"),
         lokiGateway: r("100m", "128Mi", "500m", "256Mi"),
+        alertIngest: r("50m", "64Mi", "200m", "128Mi"),
         vectorAgent: r("100m", "256Mi", "1", "512Mi"),
     },
     large: {
@@ -110,6 +114,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         // Per component of Loki's distributed mode (distributor, ingester, querier...).
         loki: r("500m", "2Gi", "2", "4Gi"),
         lokiGateway: r("200m", "256Mi", "1", "512Mi"),
+        alertIngest: r("100m", "64Mi", "500m", "128Mi"),
         vectorAgent: r("200m", "512Mi", "1", "1Gi"),
     },
 };

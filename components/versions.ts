@@ -51,6 +51,12 @@ export const charts = {
     },
 } as const satisfies Record<string, ChartPin>;
 
+/** Images of the workloads the program defines itself (not through a chart), pinned. */
+export const images = {
+    /** nginx running as an unprivileged user, the image the Loki chart's gateway uses too. */
+    nginxUnprivileged: "docker.io/nginxinc/nginx-unprivileged:1.31-alpine",
+} as const;
+
 /** The inputs of a Helm Chart v4 for a pinned chart, its release name fixed. */
 export function chartArgs(pin: ChartPin, release: string, namespace: string, values: Record<string, unknown>) {
     return {

@@ -10,6 +10,7 @@ import { after, before, describe, it } from "node:test";
 
 import { gatewayHttpSnippet, gatewayLocationSnippet, gatewayServerSnippet } from "../components/logs-values";
 import { certificateSpecs, type CertificateSpec } from "../components/pki-profiles";
+import { locateNginx, NGINX_PACKAGE, nginxArgs, nginxVersion } from "../scripts/lib/harness/nginx";
 import { describeOutcome, request, REQUEST_TIMEOUT_MS, type Outcome } from "../scripts/lib/harness/https";
 import { freePort, HOST, startServer, stopServer, waitReady, type Server } from "../scripts/lib/harness/processes";
 import { issueCa, issueLeaf, writeTlsSecret, type Authority, type Issued } from "../scripts/lib/harness/x509";
@@ -32,36 +33,6 @@ const QUERY_PATH = `/loki/api/v1/query_range?query=${encodeURIComponent('{job="t
 const PUSH_BODY = JSON.stringify({ streams: [{ stream: { job: "talos" }, values: [["1700000000000000000", "x"]] }] });
 
 // --- nginx ----------------------------------------------------------------------------------
-
-const NGINX_PACKAGE = "nginx";
-/** Where Debian puts nginx, outside an ordinary user's PATH. */
-const SBIN_DIRS = ["/usr/sbin", "/usr/local/sbin"];
-
-/** The nginx binary, or an error naming the Debian package that provides it. */
-function locateNginx(searchPath: string = process.env.PATH ?? "", sbinDirs: readonly string[] = SBIN_DIRS): string {
-    for (const dir of [...searchPath.split(path.delimiter), ...sbinDirs]) {
-        if (dir === "") continue;
-        const candidate = path.join(dir, "nginx");
-        try {
-            fs.accessSync(candidate, fs.constants.X_OK);
-            if (fs.statSync(candidate).isFile()) return candidate;
-        } catch {
-            // not here
-        }
-    }
-    throw new Error(
-        "the Loki gateway proof runs a real nginx;\n" +
-            `nginx is neither on PATH nor in ${sbinDirs.join(" or ")}: install the Debian package \`${NGINX_PACKAGE}\``,
-    );
-}
-
-/** `nginx version: nginx/1.x.y`, as `nginx -v` prints it. */
-function nginxVersion(binary: string): string {
-    const result = spawnSync(binary, ["-v"], { encoding: "utf8" });
-    const line = `${result.stdout}${result.stderr}`.split("\n").find((l) => l.trim() !== "");
-    if (result.status !== 0 || line === undefined) throw new Error(`${binary} -v failed`);
-    return line.trim();
-}
 
 interface GatewayLayout {
     dir: string;
@@ -115,18 +86,6 @@ function nginxConf(layout: GatewayLayout): string {
         "",
     ].join("\n");
 }
-
-/** Command-line arguments running the gateway's nginx from `dir`, in the foreground. */
-const nginxArgs = (dir: string): string[] => [
-    "-e",
-    path.join(dir, "error.log"),
-    "-p",
-    dir,
-    "-c",
-    path.join(dir, "nginx.conf"),
-    "-g",
-    `daemon off; pid ${path.join(dir, "nginx.pid")};`,
-];
 
 // --- config and certificates ----------------------------------------------------------------
 

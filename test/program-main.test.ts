@@ -24,16 +24,21 @@ describe("program: main stack with S3 storage", () => {
     it("declares exactly the stack, the provider, the role component, its namespaces, the PKI, metrics and the storage Secret", () => {
         const outsidePki = result.records.filter((r) => !(r.parent ?? "").endsWith("obs:index:Pki::hub-pki"));
         assert.deepEqual(declared(outsidePki), [
+            "kubernetes:apps/v1:Deployment | hub-alert-ingest | obs:index:AlertIngest::hub-alert-ingest",
+            "kubernetes:core/v1:ConfigMap | hub-alert-ingest-config | obs:index:AlertIngest::hub-alert-ingest",
             "kubernetes:core/v1:Namespace | hub-namespaces-agents | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Namespace | hub-namespaces-core | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Secret | hub-metrics-objstore | obs:index:Metrics::hub-metrics",
             "kubernetes:core/v1:Secret | hub-object-storage | obs:index:MainCluster::hub",
+            "kubernetes:core/v1:Service | hub-alert-ingest-exposure | obs:index:AlertIngest::hub-alert-ingest",
+            "kubernetes:core/v1:Service | hub-alert-ingest-service | obs:index:AlertIngest::hub-alert-ingest",
             "kubernetes:core/v1:Service | hub-logs-logs-ingest | obs:index:Logs::hub-logs",
             "kubernetes:core/v1:Service | hub-metrics-metrics-ingest | obs:index:Metrics::hub-metrics",
             "kubernetes:helm.sh/v4:Chart | hub-logs-loki | obs:index:Logs::hub-logs",
             "kubernetes:helm.sh/v4:Chart | hub-logs-vector | obs:index:Logs::hub-logs",
             "kubernetes:helm.sh/v4:Chart | hub-metrics-kps | obs:index:Metrics::hub-metrics",
             "kubernetes:helm.sh/v4:Chart | hub-metrics-thanos | obs:index:Metrics::hub-metrics",
+            "obs:index:AlertIngest | hub-alert-ingest | obs:index:MainCluster::hub",
             "obs:index:Logs | hub-logs | obs:index:MainCluster::hub",
             "obs:index:MainCluster | hub | pulumi:pulumi:Stack::observability-main-s3",
             "obs:index:Metrics | hub-metrics | obs:index:MainCluster::hub",
@@ -51,8 +56,9 @@ describe("program: main stack with S3 storage", () => {
     it("creates every Kubernetes object through that provider", () => {
         const kubernetesObjects = result.records.filter((r) => r.type.startsWith("kubernetes:"));
         // Two namespaces, the storage Secret, nine certificate Secrets (see pki-profiles.test.ts), the
-        // Thanos object storage Secret, the remote-write and log LoadBalancers and four charts.
-        assert.equal(kubernetesObjects.length, 19);
+        // Thanos object storage Secret, the metrics, logs and alerts LoadBalancers, four charts, and
+        // the alert ingest's ConfigMap, Deployment and Service.
+        assert.equal(kubernetesObjects.length, 23);
         for (const record of kubernetesObjects) {
             assert.match(record.provider ?? "", /[:$]pulumi:providers:kubernetes::kubernetes::/, record.name);
         }

@@ -99,6 +99,13 @@ describe("secret scan: what it rejects", () => {
         ]);
     });
 
+    it("does not mistake a flag named like a credential for a credential", () => {
+        const deployment = record("kubernetes:apps/v1:Deployment", "app", {
+            spec: { template: { spec: { automountServiceAccountToken: false } } },
+        });
+        assert.deepEqual(problemsOf([deployment]), []);
+    });
+
     it("does not mistake a reference to a secret for a secret", () => {
         const chart = record("kubernetes:helm.sh/v4:Chart", "grafana", {
             values: { admin: { existingSecret: "grafana-admin", passwordKey: "admin-password" } },

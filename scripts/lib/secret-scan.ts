@@ -39,6 +39,8 @@ interface Visit {
     path: string;
     value: string;
     secret: boolean;
+    /** Whether the value is text: a flag or a number is never a credential. */
+    text: boolean;
     /** Whether this place may hold a secret-marked value. */
     mayHoldSecret: boolean;
     /** Whether a certificate or request PEM may appear here in clear. */
@@ -47,7 +49,9 @@ interface Visit {
     mustBeSecret: boolean;
 }
 
-function walk(value: unknown, path: string, secret: boolean, emit: (path: string, v: string, secret: boolean) => void) {
+type Emit = (path: string, v: string, secret: boolean, text: boolean) => void;
+
+function walk(value: unknown, path: string, secret: boolean, emit: Emit) {
     if (value instanceof Secret) return walk(value.value, path, true, emit);
     if (value instanceof Unknown || value instanceof ResourceRef || value === null || value === undefined) return;
     if (Array.isArray(value)) {
@@ -58,7 +62,7 @@ function walk(value: unknown, path: string, secret: boolean, emit: (path: string
         for (const [k, v] of Object.entries(value)) walk(v, path === "" ? k : `${path}.${k}`, secret, emit);
         return;
     }
-    emit(path, String(value), secret);
+    emit(path, String(value), secret, typeof value === "string");
 }
 
 function visits(records: readonly ResourceRecord[], outputs: Record<string, unknown>): Visit[] {
@@ -68,25 +72,27 @@ function visits(records: readonly ResourceRecord[], outputs: Record<string, unkn
         const isSecretObject = record.type === SECRET_TYPE;
         const isPki = record.type.startsWith("tls:");
         const isProvider = record.type.startsWith("pulumi:providers:");
-        walk(record.inputs, "", false, (path, value, secret) => {
+        walk(record.inputs, "", false, (path, value, secret, text) => {
             const inSecretData = isSecretObject && SECRET_DATA.has(path.split(/[.[]/)[0] ?? "");
             all.push({
                 owner,
                 path,
                 value,
                 secret,
+                text,
                 mayHoldSecret: inSecretData || isPki || isProvider,
                 mayHoldCertificate: isPki,
                 mustBeSecret: inSecretData,
             });
         });
     }
-    walk(outputs, "", false, (path, value, secret) => {
+    walk(outputs, "", false, (path, value, secret, text) => {
         all.push({
             owner: "stack output",
             path,
             value,
             secret,
+            text,
             mayHoldSecret: true,
             mayHoldCertificate: false,
             mustBeSecret: false,
@@ -137,7 +143,7 @@ export function scanForLeaks(records: readonly ResourceRecord[], outputs: Record
                     .split(".")
                     .pop()
                     ?.replace(/\[\d+\]$/, "") ?? "";
-            if (CREDENTIAL_KEY.test(lastKey) && v.value !== "") {
+            if (CREDENTIAL_KEY.test(lastKey) && v.text && v.value !== "") {
                 problems.push(`${at(v)}: a credential-named value that is not marked secret`);
             }
             for (const secret of sensitive) {
