@@ -8,7 +8,7 @@ import { INGEST } from "./endpoints";
 import { exposeIngest } from "./exposure";
 import { annotationKeys, commonLabels } from "./labels";
 import { KPS_RELEASE } from "./metrics-values";
-import { identityMapsSnippet, tlsServerSnippet } from "./nginx-mtls";
+import { identityMapsSnippet, tempPathsSnippet, tlsServerSnippet } from "./nginx-mtls";
 import { RESOURCES } from "./resources";
 import { images } from "./versions";
 import { TLS_MOUNT_DIR } from "./web-config";
@@ -41,31 +41,24 @@ export interface AlertIngestConfOptions {
 
 /** The whole nginx.conf of the listener: paths only, no key material. */
 export function alertIngestNginxConf(o: AlertIngestConfOptions): string {
-    const temp = (name: string) => `${o.tempDir}/${name}_temp`;
+    const indented = (snippet: string, depth: number) =>
+        snippet.split("\n").map((line) => `${"    ".repeat(depth)}${line}`);
     return [
         "worker_processes 1;",
         "error_log stderr warn;",
         `pid ${o.tempDir}/nginx.pid;`,
         "events { worker_connections 1024; }",
         "http {",
-        `    client_body_temp_path ${temp("client_body")};`,
-        `    proxy_temp_path ${temp("proxy")};`,
-        `    fastcgi_temp_path ${temp("fastcgi")};`,
-        `    uwsgi_temp_path ${temp("uwsgi")};`,
-        `    scgi_temp_path ${temp("scgi")};`,
+        ...indented(tempPathsSnippet(o.tempDir), 1),
         "    access_log off;",
         "    client_max_body_size 4m;",
-        ...identityMapsSnippet()
-            .split("\n")
-            .map((line) => `    ${line}`),
+        ...indented(identityMapsSnippet(), 1),
         '    map "$observability_ou $request_method $uri" $observability_allowed { default 0; ' +
             '"~^cluster POST /api/v2/alerts$" 1; ' +
             '"~^service GET /api/v2/(?:alerts|alerts/groups|silences|status|receivers)$" 1; }',
         "    server {",
         `        listen ${o.listen} ssl;`,
-        ...tlsServerSnippet(o.tlsDir)
-            .split("\n")
-            .map((line) => `        ${line}`),
+        ...indented(tlsServerSnippet(o.tlsDir), 2),
         "        location / {",
         "            if ($observability_allowed = 0) { return 403; }",
         `            proxy_pass http://${o.upstream};`,

@@ -28,3 +28,13 @@ export function tlsServerSnippet(tlsDir: string = TLS_MOUNT_DIR): string {
         "ssl_protocols TLSv1.3;",
     ].join("\n");
 }
+
+/**
+ * nginx `http` block: every temporary directory in `tempDir`, so nginx runs unprivileged on a
+ * read-only root filesystem with only that directory writable.
+ */
+export function tempPathsSnippet(tempDir: string): string {
+    return ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+        .map((kind) => `${kind}_temp_path ${tempDir}/${kind}_temp;`)
+        .join("\n");
+}

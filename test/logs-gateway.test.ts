@@ -9,6 +9,7 @@ import * as tls from "node:tls";
 import { after, before, describe, it } from "node:test";
 
 import { gatewayHttpSnippet, gatewayLocationSnippet, gatewayServerSnippet } from "../components/logs-values";
+import { tempPathsSnippet } from "../components/nginx-mtls";
 import { certificateSpecs, type CertificateSpec } from "../components/pki-profiles";
 import { locateNginx, NGINX_PACKAGE, nginxArgs, nginxVersion } from "../scripts/lib/harness/nginx";
 import { describeOutcome, request, REQUEST_TIMEOUT_MS, type Outcome } from "../scripts/lib/harness/https";
@@ -61,18 +62,13 @@ function nginxConf(layout: GatewayLayout): string {
             `    proxy_pass http://${HOST}:${layout.upstreamPort};`,
             "}",
         ].join("\n");
-    const temp = (name: string): string => path.join(layout.dir, `${name}_temp`);
     return [
         // One process: the nginx the test started is the whole server, and goes when it is stopped.
         "master_process off;",
         `error_log ${path.join(layout.dir, "error.log")} info;`,
         "events {}",
         "http {",
-        `    client_body_temp_path ${temp("client_body")};`,
-        `    proxy_temp_path ${temp("proxy")};`,
-        `    fastcgi_temp_path ${temp("fastcgi")};`,
-        `    uwsgi_temp_path ${temp("uwsgi")};`,
-        `    scgi_temp_path ${temp("scgi")};`,
+        indent(tempPathsSnippet(layout.dir), 1),
         "    access_log off;",
         indent(gatewayHttpSnippet(), 1),
         "    server {",
