@@ -7,6 +7,7 @@ import type { FleetBundle } from "./fleet-bundle";
 import { Namespaces } from "./namespaces";
 import { AlertIngest } from "./alert-ingest";
 import { Logs } from "./logs";
+import { OBJECT_STORAGE_SECRET } from "./logs-values";
 import { Metrics } from "./metrics";
 import { Pki, type CertificateStatus } from "./pki";
 import { CLUSTER_IDENTITY_SECRET, tlsSecretName } from "./pki-profiles";
@@ -110,7 +111,7 @@ export class MainCluster extends pulumi.ComponentResource {
                 `${name}-object-storage`,
                 {
                     metadata: {
-                        name: "object-storage-credentials",
+                        name: OBJECT_STORAGE_SECRET,
                         namespace: namespaces.core,
                         labels: commonLabels(config.cluster.name),
                     },
