@@ -3,7 +3,22 @@ import * as k8s from "@pulumi/kubernetes";
 import { BUNDLES_OUTPUT, CERTIFICATES_OUTPUT, MainCluster, readFleetBundle, SubCluster } from "./components";
 import { talosLoggingPatch } from "./components/logs-values";
 import { talosMachineConfigPatch } from "./components/metrics-values";
+import { gatewayEndpoints, instrumentationReference, traefikValues } from "./components/traces-values";
 import { loadConfig, type MainConfig, type StackConfig, type StackSecrets, type SubConfig } from "./config";
+
+/**
+ * What a cluster's applications and Traefik need to send traces: the gateway's OTLP endpoints,
+ * the Traefik values fragment, and the Instrumentation to reference when it is on.
+ */
+function tracingOutputs(config: StackConfig) {
+    return {
+        otlpEndpoints: gatewayEndpoints(config.namespace),
+        traefikValues: traefikValues(config),
+        ...(config.traces.instrumentation.enabled
+            ? { instrumentation: instrumentationReference(config.namespace) }
+            : {}),
+    };
+}
 
 /** The one Kubernetes provider of the stack; every component inherits it. */
 function kubernetesProvider(config: StackConfig) {
@@ -23,6 +38,7 @@ function deployMain(config: MainConfig, secrets: StackSecrets) {
         subClusters: config.subClusters.map((s) => s.name),
         talosMachineConfigPatch: talosMachineConfigPatch(config.talos),
         talosLoggingPatch: talosLoggingPatch(config.logs),
+        ...tracingOutputs(config),
         [BUNDLES_OUTPUT]: cluster.bundles,
         [CERTIFICATES_OUTPUT]: cluster.certificates,
     };
@@ -41,6 +57,7 @@ async function deploySub(config: SubConfig) {
         endpoints: cluster.endpoints,
         talosMachineConfigPatch: talosMachineConfigPatch(config.talos),
         talosLoggingPatch: talosLoggingPatch(config.logs),
+        ...tracingOutputs(config),
         clientCertificate: { notAfter: bundle.notAfter, revision: bundle.revision },
     };
 }

@@ -97,6 +97,22 @@ export interface IngestEndpoint {
 
 export type IngestEndpoints = Record<IngestSignal, IngestEndpoint>;
 
+/** The URL of an ingest endpoint on a host and port: `host:port` for gRPC, the full URL for HTTP. */
+function endpointUrl(signal: IngestSignal, serverName: string, port: number): string {
+    const service = INGEST[signal];
+    return service.scheme === "grpc" ? `${serverName}:${port}` : `https://${serverName}:${port}${service.path}`;
+}
+
+/**
+ * Where a brick of main itself sends a signal: the ingest Service under its `<service>.<namespace>.svc`
+ * name, which the server certificate carries, on the Service's own port.
+ */
+export function inClusterEndpoint(signal: IngestSignal, namespace: string): IngestEndpoint {
+    const service = INGEST[signal];
+    const serverName = inClusterNames(service.service, namespace)[2] as string;
+    return { serverName, port: service.port, url: endpointUrl(signal, serverName, service.port) };
+}
+
 /**
  * Where sub clusters send each signal. Through Traefik every endpoint shares the passthrough
  * port and is told apart by SNI; LoadBalancer Services keep each brick's own port.
@@ -106,9 +122,7 @@ export function ingestEndpoints(exposure: MainConfig["exposure"]): IngestEndpoin
         const service = INGEST[signal];
         const serverName = externalName(signal, exposure.domain);
         const port = exposure.kind === "traefik-passthrough" ? PASSTHROUGH_PORT : service.port;
-        const url =
-            service.scheme === "grpc" ? `${serverName}:${port}` : `https://${serverName}:${port}${service.path}`;
-        return [signal, { serverName, port, url }];
+        return [signal, { serverName, port, url: endpointUrl(signal, serverName, port) }];
     });
     return Object.fromEntries(entries) as IngestEndpoints;
 }

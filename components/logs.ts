@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { StackConfig } from "../config";
-import { INGEST, inClusterNames, type IngestEndpoint } from "./endpoints";
+import { inClusterEndpoint, type IngestEndpoint } from "./endpoints";
 import { exposeIngest } from "./exposure";
 import { LOKI_RELEASE, lokiValues, VECTOR_RELEASE, vectorValues } from "./logs-values";
 import { agentsNamespaceName } from "./namespaces";
@@ -68,8 +68,8 @@ export class Logs extends pulumi.ComponentResource {
                 { parent: this },
             );
             // Main's own agents ship in-cluster, through the same gateway and certificate checks.
-            const serverName = inClusterNames(INGEST.logs.service, config.namespace)[2] as string;
-            lokiEndpoint = { url: `https://${serverName}:${INGEST.logs.port}`, serverName };
+            const { serverName, port } = inClusterEndpoint("logs", config.namespace);
+            lokiEndpoint = { url: `https://${serverName}:${port}`, serverName };
         } else {
             const endpoint = args.endpoint as IngestEndpoint;
             lokiEndpoint = { url: `https://${endpoint.serverName}:${endpoint.port}`, serverName: endpoint.serverName };

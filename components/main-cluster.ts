@@ -11,6 +11,7 @@ import { OBJECT_STORAGE_SECRET } from "./logs-values";
 import { Metrics } from "./metrics";
 import { Pki, type CertificateStatus } from "./pki";
 import { CLUSTER_IDENTITY_SECRET, tlsSecretName } from "./pki-profiles";
+import { Traces } from "./traces";
 
 export interface MainClusterArgs {
     /** The validated stack configuration of a `main` stack. */
@@ -100,6 +101,22 @@ export class MainCluster extends pulumi.ComponentResource {
                 gatewayTls: {
                     secretName: tlsSecretName({ profile: "logs-ingest", kind: "server" }),
                     revision: pki.revisions["logs-ingest"] ?? "",
+                },
+            },
+            { parent: this, dependsOn: [namespaces, pki] },
+        );
+
+        new Traces(
+            `${name}-traces`,
+            {
+                config,
+                identity: {
+                    secretName: CLUSTER_IDENTITY_SECRET,
+                    revision: pki.revisions[`cluster-${config.cluster.name}`] ?? "",
+                },
+                tempoTls: {
+                    secretName: tlsSecretName({ profile: "tempo", kind: "server" }),
+                    revision: pki.revisions["tempo"] ?? "",
                 },
             },
             { parent: this, dependsOn: [namespaces, pki] },

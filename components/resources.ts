@@ -28,7 +28,9 @@ export type Brick =
     | "loki"
     | "lokiGateway"
     | "alertIngest"
-    | "vectorAgent";
+    | "vectorAgent"
+    | "tempo"
+    | "traceGateway";
 
 /** Bricks that run once per node rather than once per cluster. */
 export const PER_NODE: ReadonlySet<Brick> = new Set(["nodeExporter", "vectorAgent"]);
@@ -52,8 +54,10 @@ export const ROLE_BRICKS: Record<StackConfig["role"], readonly Brick[]> = {
         "lokiGateway",
         "alertIngest",
         "vectorAgent",
+        "tempo",
+        "traceGateway",
     ],
-    sub: ["prometheus", "prometheusOperator", "kubeStateMetrics", "nodeExporter", "vectorAgent"],
+    sub: ["prometheus", "prometheusOperator", "kubeStateMetrics", "nodeExporter", "vectorAgent", "traceGateway"],
 };
 
 const r = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): Resources => ({
@@ -79,6 +83,8 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         lokiGateway: r("50m", "64Mi", "200m", "128Mi"),
         alertIngest: r("20m", "32Mi", "100m", "64Mi"),
         vectorAgent: r("50m", "128Mi", "500m", "256Mi"),
+        tempo: r("200m", "512Mi", "1", "1536Mi"),
+        traceGateway: r("100m", "256Mi", "500m", "512Mi"),
     },
     medium: {
         prometheus: r("1", "3Gi", "2", "6Gi"),
@@ -97,6 +103,8 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         lokiGateway: r("100m", "128Mi", "500m", "256Mi"),
         alertIngest: r("50m", "64Mi", "200m", "128Mi"),
         vectorAgent: r("100m", "256Mi", "1", "512Mi"),
+        tempo: r("500m", "2Gi", "2", "4Gi"),
+        traceGateway: r("250m", "512Mi", "1", "1Gi"),
     },
     large: {
         prometheus: r("2", "8Gi", "4", "16Gi"),
@@ -116,6 +124,9 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         lokiGateway: r("200m", "256Mi", "1", "512Mi"),
         alertIngest: r("100m", "64Mi", "500m", "128Mi"),
         vectorAgent: r("200m", "512Mi", "1", "1Gi"),
+        // Per component of tempo-distributed (distributor, ingester, querier...).
+        tempo: r("500m", "1Gi", "2", "3Gi"),
+        traceGateway: r("500m", "1Gi", "2", "2Gi"),
     },
 };
 
@@ -130,16 +141,43 @@ export const LOKI_DISTRIBUTED = {
     compactor: 1,
 } as const;
 
-const LOKI_COMPONENTS = Object.values(LOKI_DISTRIBUTED).reduce((a, b) => a + b, 0);
+/** Replicas of each component of tempo-distributed (large profile); ingesters replicate 3 ways. */
+export const TEMPO_DISTRIBUTED = {
+    distributor: 2,
+    ingester: 3,
+    querier: 2,
+    queryFrontend: 1,
+    compactor: 1,
+    metricsGenerator: 1,
+} as const;
 
-/** Replicas of the bricks that scale with the profile (Loki: pods of its mode, all components). */
+const sum = (counts: Readonly<Record<string, number>>): number => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/**
+ * Replicas of the bricks that scale with the profile (Loki, Tempo: pods of their mode, all
+ * components counted).
+ */
 export const REPLICAS: Record<
     Profile,
-    { prometheus: number; alertmanager: number; receiveIngestor: number; loki: number }
+    {
+        prometheus: number;
+        alertmanager: number;
+        receiveIngestor: number;
+        loki: number;
+        tempo: number;
+        traceGateway: number;
+    }
 > = {
-    small: { prometheus: 1, alertmanager: 1, receiveIngestor: 1, loki: 1 },
-    medium: { prometheus: 2, alertmanager: 2, receiveIngestor: 1, loki: 1 },
-    large: { prometheus: 2, alertmanager: 3, receiveIngestor: 3, loki: LOKI_COMPONENTS },
+    small: { prometheus: 1, alertmanager: 1, receiveIngestor: 1, loki: 1, tempo: 1, traceGateway: 1 },
+    medium: { prometheus: 2, alertmanager: 2, receiveIngestor: 1, loki: 1, tempo: 1, traceGateway: 2 },
+    large: {
+        prometheus: 2,
+        alertmanager: 3,
+        receiveIngestor: 3,
+        loki: sum(LOKI_DISTRIBUTED),
+        tempo: sum(TEMPO_DISTRIBUTED),
+        traceGateway: 3,
+    },
 };
 
 /** Prometheus volume size per profile, unless `metrics.storageSize` says otherwise. */
@@ -176,6 +214,8 @@ export function budget(role: StackConfig["role"], profile: Profile): Budget {
         alertmanager: replicas.alertmanager,
         thanosReceiveIngestor: replicas.receiveIngestor,
         loki: replicas.loki,
+        tempo: replicas.tempo,
+        traceGateway: replicas.traceGateway,
     };
     for (const brick of ROLE_BRICKS[role]) {
         const { requests } = RESOURCES[profile][brick];

@@ -8,6 +8,7 @@ import { Metrics } from "./metrics";
 import { Namespaces } from "./namespaces";
 import { CLUSTER_IDENTITY_SECRET } from "./pki-profiles";
 import { clusterIdentitySecrets } from "./tls-secret";
+import { Traces } from "./traces";
 
 export interface SubClusterArgs {
     /** The validated stack configuration of a `sub` stack. */
@@ -79,6 +80,16 @@ export class SubCluster extends pulumi.ComponentResource {
                 config,
                 identity: { secretName: CLUSTER_IDENTITY_SECRET, revision: bundle.revision },
                 endpoint: bundle.endpoints.logs,
+            },
+            { parent: this, dependsOn: [namespaces, ...identity] },
+        );
+
+        new Traces(
+            `${name}-traces`,
+            {
+                config,
+                identity: { secretName: CLUSTER_IDENTITY_SECRET, revision: bundle.revision },
+                endpoint: bundle.endpoints.traces,
             },
             { parent: this, dependsOn: [namespaces, ...identity] },
         );

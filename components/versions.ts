@@ -49,12 +49,28 @@ export const charts = {
         version: "0.170.0",
         repo: "https://open-telemetry.github.io/opentelemetry-helm-charts",
     },
+    /** Not deployed: the Traefik values fragment the stacks output is written for this version. */
+    traefik: {
+        chart: "traefik",
+        version: "41.3.0",
+        repo: "https://traefik.github.io/charts",
+    },
 } as const satisfies Record<string, ChartPin>;
 
 /** Images of the workloads the program defines itself (not through a chart), pinned. */
 export const images = {
     /** nginx running as an unprivileged user, the image the Loki chart's gateway uses too. */
     nginxUnprivileged: "docker.io/nginxinc/nginx-unprivileged:1.31-alpine",
+    /**
+     * The trace gateway: the collector's Kubernetes distribution (OTLP receiver and exporter,
+     * memory_limiter, k8s_attributes, resource, batch, file_storage), at the version the
+     * opentelemetry-collector chart ships, with its binary's name.
+     */
+    otelCollector: {
+        repository: "docker.io/otel/opentelemetry-collector-k8s",
+        tag: "0.158.0",
+        command: "otelcol-k8s",
+    },
 } as const;
 
 /** The inputs of a Helm Chart v4 for a pinned chart, its release name fixed. */

@@ -428,6 +428,49 @@ const logsSchema = z
     .default({ bufferSize: "1Gi", talosServiceLogs: "files" })
     .meta({ description: "This cluster's log agents." });
 
+const tracesSchema = z
+    .strictObject({
+        queueSize: quantity({
+            description:
+                "Volume of each trace gateway replica holding its persistent sending queue: the " +
+                "spans main has not acknowledged yet survive a link loss and a restart there. When " +
+                "it is full the gateway refuses new spans (senders retry) rather than dropping queued ones.",
+            examples: ["10Gi"],
+        }).default("5Gi"),
+        traefik: z
+            .strictObject({
+                sampleRate: field(z.number().min(0).max(1).default(0.1), {
+                    description:
+                        "Share of requests without incoming trace context that Traefik traces " +
+                        "(requests with a context follow their parent's decision). Goes into the " +
+                        "`traefikValues` output.",
+                    expected: "a number from 0 to 1",
+                    examples: [0.1],
+                }),
+            })
+            .default({ sampleRate: 0.1 })
+            .meta({ description: "The Traefik values fragment this stack outputs (it does not deploy Traefik)." }),
+        instrumentation: z
+            .strictObject({
+                enabled: field(z.boolean().default(false), {
+                    description:
+                        "Create an OpenTelemetry Operator `Instrumentation` resource for zero-code " +
+                        "Java, Python, Node.js and Go tracing, pointed at the gateway. Needs the " +
+                        "operator (and its CRDs) installed in the cluster.",
+                    examples: [true],
+                }),
+                sampleRatio: field(z.number().min(0).max(1).default(1), {
+                    description: "Share of root traces the instrumented SDKs keep (parent-based ratio sampler).",
+                    expected: "a number from 0 to 1",
+                    examples: [0.25],
+                }),
+            })
+            .default({ enabled: false, sampleRatio: 1 })
+            .meta({ description: "Optional auto-instrumentation of applications." }),
+    })
+    .default({ queueSize: "5Gi", traefik: { sampleRate: 0.1 }, instrumentation: { enabled: false, sampleRatio: 1 } })
+    .meta({ description: "This cluster's trace gateway." });
+
 const common = {
     cluster: clusterSchema,
     kubernetes: kubernetesSchema,
@@ -436,6 +479,7 @@ const common = {
     talos: talosSchema,
     metrics: metricsSchema,
     logs: logsSchema,
+    traces: tracesSchema,
 };
 
 export const mainSchema = z

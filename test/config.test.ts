@@ -55,6 +55,11 @@ describe("stack config: valid input", () => {
             talos: { controlPlaneNodes: [], kubeProxy: true },
             metrics: {},
             logs: { bufferSize: "1Gi", talosServiceLogs: "files" },
+            traces: {
+                queueSize: "5Gi",
+                traefik: { sampleRate: 0.1 },
+                instrumentation: { enabled: false, sampleRatio: 1 },
+            },
             exposure: { domain: "obs.example.com", kind: "traefik-passthrough" },
             storage: { kind: "filesystem", size: "50Gi" },
             retention: {
@@ -92,6 +97,11 @@ describe("stack config: valid input", () => {
             talos: { controlPlaneNodes: [], kubeProxy: true },
             metrics: {},
             logs: { bufferSize: "1Gi", talosServiceLogs: "files" },
+            traces: {
+                queueSize: "5Gi",
+                traefik: { sampleRate: 0.1 },
+                instrumentation: { enabled: false, sampleRatio: 1 },
+            },
             mainStack: "acme/observability/main",
             retention: { metrics: { local: "2d" } },
         });
@@ -205,14 +215,14 @@ describe("stack config: one line per problem, naming the key", () => {
     it("rejects an unknown key and suggests the closest known one", () => {
         assert.deepEqual(problems({ ...validSub, retension: {} }), [
             "observability:retension: expected one of the known keys here (role, cluster, kubernetes, namespace, " +
-                'profile, talos, metrics, logs, mainStack, retention), found unknown key "retension"; did you mean retention?',
+                'profile, talos, metrics, logs, traces, mainStack, retention), found unknown key "retension"; did you mean retention?',
         ]);
     });
 
     it("rejects a key that belongs to the other role", () => {
         assert.deepEqual(problems({ ...validSub, subClusters: [] }), [
             "observability:subClusters: expected one of the known keys here (role, cluster, kubernetes, namespace, " +
-                'profile, talos, metrics, logs, mainStack, retention), found unknown key "subClusters"',
+                'profile, talos, metrics, logs, traces, mainStack, retention), found unknown key "subClusters"',
         ]);
     });
 

@@ -34,16 +34,20 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:core/v1:Service | hub-alert-ingest-service | obs:index:AlertIngest::hub-alert-ingest",
             "kubernetes:core/v1:Service | hub-logs-logs-ingest | obs:index:Logs::hub-logs",
             "kubernetes:core/v1:Service | hub-metrics-metrics-ingest | obs:index:Metrics::hub-metrics",
+            "kubernetes:core/v1:Service | hub-traces-traces-ingest | obs:index:Traces::hub-traces",
             "kubernetes:helm.sh/v4:Chart | hub-logs-loki | obs:index:Logs::hub-logs",
             "kubernetes:helm.sh/v4:Chart | hub-logs-vector | obs:index:Logs::hub-logs",
             "kubernetes:helm.sh/v4:Chart | hub-metrics-kps | obs:index:Metrics::hub-metrics",
             "kubernetes:helm.sh/v4:Chart | hub-metrics-thanos | obs:index:Metrics::hub-metrics",
+            "kubernetes:helm.sh/v4:Chart | hub-traces-gateway | obs:index:Traces::hub-traces",
+            "kubernetes:helm.sh/v4:Chart | hub-traces-tempo | obs:index:Traces::hub-traces",
             "obs:index:AlertIngest | hub-alert-ingest | obs:index:MainCluster::hub",
             "obs:index:Logs | hub-logs | obs:index:MainCluster::hub",
             "obs:index:MainCluster | hub | pulumi:pulumi:Stack::observability-main-s3",
             "obs:index:Metrics | hub-metrics | obs:index:MainCluster::hub",
             "obs:index:Namespaces | hub-namespaces | obs:index:MainCluster::hub",
             "obs:index:Pki | hub-pki | obs:index:MainCluster::hub",
+            "obs:index:Traces | hub-traces | obs:index:MainCluster::hub",
             "pulumi:providers:kubernetes | kubernetes | pulumi:pulumi:Stack::observability-main-s3",
             "pulumi:pulumi:Stack | observability-main-s3 | ",
         ]);
@@ -56,9 +60,10 @@ describe("program: main stack with S3 storage", () => {
     it("creates every Kubernetes object through that provider", () => {
         const kubernetesObjects = result.records.filter((r) => r.type.startsWith("kubernetes:"));
         // Two namespaces, the storage Secret, nine certificate Secrets (see pki-profiles.test.ts), the
-        // Thanos object storage Secret, the metrics, logs and alerts LoadBalancers, four charts, and
-        // the alert ingest's ConfigMap, Deployment and Service.
-        assert.equal(kubernetesObjects.length, 23);
+        // Thanos object storage Secret, the metrics, logs, traces and alerts LoadBalancers, six charts
+        // (kps, Thanos, Loki, Vector, Tempo, the trace gateway), and the alert ingest's ConfigMap,
+        // Deployment and Service.
+        assert.equal(kubernetesObjects.length, 26);
         for (const record of kubernetesObjects) {
             assert.match(record.provider ?? "", /[:$]pulumi:providers:kubernetes::kubernetes::/, record.name);
         }
@@ -118,11 +123,13 @@ describe("program: main stack with S3 storage", () => {
             "certificates",
             "clusterName",
             "namespace",
+            "otlpEndpoints",
             "role",
             "subClusterBundles",
             "subClusters",
             "talosLoggingPatch",
             "talosMachineConfigPatch",
+            "traefikValues",
         ]);
         assert.deepEqual(
             {
@@ -131,6 +138,7 @@ describe("program: main stack with S3 storage", () => {
                 subClusterBundles: undefined,
                 talosMachineConfigPatch: undefined,
                 talosLoggingPatch: undefined,
+                traefikValues: undefined,
             },
             {
                 role: "main",
@@ -138,10 +146,15 @@ describe("program: main stack with S3 storage", () => {
                 namespace: "monitoring",
                 agentsNamespace: "monitoring-agents",
                 subClusters: ["edge-a", "edge-b"],
+                otlpEndpoints: {
+                    grpc: "otel-gateway.monitoring.svc:4317",
+                    http: "http://otel-gateway.monitoring.svc:4318",
+                },
                 certificates: undefined,
                 subClusterBundles: undefined,
                 talosMachineConfigPatch: undefined,
                 talosLoggingPatch: undefined,
+                traefikValues: undefined,
             },
         );
     });

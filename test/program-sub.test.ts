@@ -21,10 +21,12 @@ describe("program: example sub stack in preview", () => {
             "kubernetes:core/v1:Secret | sub-eu-1-identity-core | obs:index:SubCluster::sub-eu-1",
             "kubernetes:helm.sh/v4:Chart | sub-eu-1-logs-vector | obs:index:Logs::sub-eu-1-logs",
             "kubernetes:helm.sh/v4:Chart | sub-eu-1-metrics-kps | obs:index:Metrics::sub-eu-1-metrics",
+            "kubernetes:helm.sh/v4:Chart | sub-eu-1-traces-gateway | obs:index:Traces::sub-eu-1-traces",
             "obs:index:Logs | sub-eu-1-logs | obs:index:SubCluster::sub-eu-1",
             "obs:index:Metrics | sub-eu-1-metrics | obs:index:SubCluster::sub-eu-1",
             "obs:index:Namespaces | sub-eu-1-namespaces | obs:index:SubCluster::sub-eu-1",
             "obs:index:SubCluster | sub-eu-1 | pulumi:pulumi:Stack::observability-sub",
+            "obs:index:Traces | sub-eu-1-traces | obs:index:SubCluster::sub-eu-1",
             "pulumi:providers:kubernetes | kubernetes | pulumi:pulumi:Stack::observability-sub",
             "pulumi:pulumi:Stack | observability-sub | ",
             "pulumi:pulumi:StackReference | main-stack | pulumi:pulumi:Stack::observability-sub",
@@ -61,9 +63,11 @@ describe("program: example sub stack in preview", () => {
             "clusterName",
             "endpoints",
             "namespace",
+            "otlpEndpoints",
             "role",
             "talosLoggingPatch",
             "talosMachineConfigPatch",
+            "traefikValues",
         ]);
         assert.equal(outputs.role, "sub");
         assert.equal(outputs.clusterName, "sub-eu-1");

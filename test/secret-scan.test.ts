@@ -117,6 +117,7 @@ describe("secret scan: what it rejects", () => {
 for (const [title, options] of [
     ["the example main stack", { stack: "main" }],
     ["a main stack with S3 storage", { stack: "main-s3", stackFile: fixture("Pulumi.main-s3.yaml") }],
+    ["a main stack in the large profile", { stack: "main-large", stackFile: fixture("Pulumi.main-large.yaml") }],
     ["the example sub stack", { stack: "sub" }],
     ["the example sub stack in preview", { stack: "sub", preview: true }],
 ] as const) {

@@ -415,6 +415,112 @@ const CHART_RULES: Readonly<Record<string, ChartRule>> = {
             "podAnnotations.*",
         ],
     },
+    tempo: {
+        versions: {
+            "2.2.4": { defaults: "tempo-2.2.4.json" },
+        },
+        freeForm: [],
+        allow: [
+            // `{}`: OTLP receiver server TLS (configtls), which only shapes the Service here: the
+            // configuration file is ours (`config`). `client_ca_file` is what verifies clients (P6).
+            "tempo.receivers.otlp.protocols.{grpc,http}.tls.{cert_file,key_file,client_ca_file,client_ca_file_reload,reload_interval,min_version}",
+            // `{}`: core/v1 ResourceRequirements of the tempo container.
+            "tempo.resources.{requests,limits}.*",
+            // `{}` (its keys commented out): core/v1 SecurityContext of the tempo container: scalars…
+            `tempo.securityContext.${SECURITY_CONTEXT_SCALARS}`,
+            // …capabilities…
+            "tempo.securityContext.capabilities.{add,drop}",
+            // …and the seccomp profile.
+            "tempo.securityContext.seccompProfile.{type,localhostProfile}",
+            // `[]`: core/v1 EnvFromSource items (the object-storage credentials Secret).
+            "tempo.extraEnvFrom[].{secretRef,configMapRef}.{name,optional}",
+            // `[]`: core/v1 VolumeMount items of the tempo container (its certificates).
+            `tempo.extraVolumeMounts[].${VOLUME_MOUNT_FIELDS}`,
+            // `[]`: core/v1 Volume items of the pod: the name…
+            "extraVolumes[].name",
+            // …and the volume source.
+            `extraVolumes[].${VOLUME_SOURCES}.**`,
+            // Commented out in values.yaml; the StatefulSet's claim template reads it.
+            "persistence.storageClassName",
+            // `{}`: annotation name to value on the pod.
+            "podAnnotations.*",
+        ],
+    },
+    "tempo-distributed": {
+        versions: {
+            "2.26.2": { defaults: "tempo-distributed-2.26.2.json" },
+        },
+        freeForm: [],
+        allow: [
+            // `{}`: merged over the receiver's `{endpoint}`: server TLS, `client_ca_file` verifying clients (P6).
+            "traces.otlp.{grpc,http}.receiverConfig.tls.{cert_file,key_file,client_ca_file,client_ca_file_reload,reload_interval,min_version}",
+            // `{}`: Tempo's overrides block, copied whole: the processors every tenant runs.
+            "overrides.defaults.metrics_generator.processors",
+            // `[]`: Prometheus remote_write entries of the metrics-generator, copied into its configuration…
+            "metricsGenerator.config.storage.remote_write[].{url,send_exemplars}",
+            // …with their client TLS (prometheus/common tls_config).
+            "metricsGenerator.config.storage.remote_write[].tls_config.{ca_file,cert_file,key_file,server_name,min_version}",
+            // Tempo's service-graph option: `client_`/`server_` prefixes on the dimensions' labels.
+            "metricsGenerator.config.processor.service_graphs.enable_client_server_prefix",
+            // Copied as-is when the backend is s3 (commented out in values.yaml): Tempo's S3 settings.
+            "storage.trace.s3.{bucket,endpoint,region,forcepathstyle,insecure}",
+            // `[]`: core/v1 EnvFromSource items of every Tempo pod (the object-storage credentials Secret).
+            "global.extraEnvFrom[].{secretRef,configMapRef}.{name,optional}",
+            // `{}`: core/v1 ResourceRequirements of a component.
+            "*.resources.{requests,limits}.*",
+            // `[]`: core/v1 Volume items of a component's pod (its certificates): the name…
+            "*.extraVolumes[].name",
+            // …and the volume source.
+            `*.extraVolumes[].${VOLUME_SOURCES}.**`,
+            // `[]`: core/v1 VolumeMount items of a component's container.
+            `*.extraVolumeMounts[].${VOLUME_MOUNT_FIELDS}`,
+            // `{}`: annotation name to value on a component's pods.
+            "*.podAnnotations.*",
+        ],
+    },
+    "opentelemetry-collector": {
+        versions: {
+            "0.170.0": { defaults: "opentelemetry-collector-0.170.0.json" },
+        },
+        freeForm: [
+            // `{}`: the collector's configuration file, used as it is; checked by collectorConfigProblems instead.
+            "alternateConfig",
+        ],
+        allow: [
+            // `[]`: rbac/v1 PolicyRule items of the ClusterRole (k8s_attributes reads pods and replica sets).
+            "clusterRole.rules[].{apiGroups,resources,verbs,resourceNames}",
+            // `{}`: core/v1 ResourceRequirements of the collector container.
+            "resources.{requests,limits}.*",
+            // `{}`: core/v1 PodSecurityContext: its scalar fields…
+            "podSecurityContext.{fsGroup,fsGroupChangePolicy,runAsGroup,runAsNonRoot,runAsUser}",
+            // …and its seccomp profile.
+            "podSecurityContext.seccompProfile.{type,localhostProfile}",
+            // `{}`: core/v1 SecurityContext of the collector container: scalars…
+            `securityContext.${SECURITY_CONTEXT_SCALARS}`,
+            // …and capabilities.
+            "securityContext.capabilities.{add,drop}",
+            // `[]`: core/v1 PersistentVolumeClaim items, copied into the StatefulSet (the queue volume).
+            "statefulset.volumeClaimTemplates[].{metadata,spec}.**",
+            // `[]`: core/v1 Volume items of the pod (the cluster identity): the name…
+            "extraVolumes[].name",
+            // …and the volume source.
+            `extraVolumes[].${VOLUME_SOURCES}.**`,
+            // `[]`: core/v1 VolumeMount items of the collector container.
+            `extraVolumeMounts[].${VOLUME_MOUNT_FIELDS}`,
+            // `{}`: annotation name to value on the pods.
+            "podAnnotations.*",
+        ],
+    },
+    traefik: {
+        versions: {
+            "41.3.0": { defaults: "traefik-41.3.0.json" },
+        },
+        freeForm: [],
+        allow: [
+            // `{}`: OpenTelemetry resource attribute name to value on Traefik's spans.
+            "tracing.resourceAttributes.*",
+        ],
+    },
 };
 
 const valuesFile = (file: string): string => fixture(`chart-values/${file}`);
@@ -981,11 +1087,16 @@ describe("values-key rules: vector", () => {
 // ---------------------------------------------------------------------------------------------
 // The program: every chart of every example stack.
 
-const MAIN_CHARTS = ["kube-prometheus-stack", "thanos", "loki", "vector"];
+const MAIN_CHARTS = ["kube-prometheus-stack", "thanos", "loki", "vector", "tempo", "opentelemetry-collector"];
 const STACKS: { stack: string; stackFile?: string; expected: string[] }[] = [
     { stack: "main", expected: MAIN_CHARTS },
-    { stack: "sub", expected: ["kube-prometheus-stack", "vector"] },
+    { stack: "sub", expected: ["kube-prometheus-stack", "vector", "opentelemetry-collector"] },
     { stack: "main-s3", stackFile: fixture("Pulumi.main-s3.yaml"), expected: MAIN_CHARTS },
+    {
+        stack: "main-large",
+        stackFile: fixture("Pulumi.main-large.yaml"),
+        expected: MAIN_CHARTS.map((c) => (c === "tempo" ? "tempo-distributed" : c)),
+    },
 ];
 
 /** The chart's name, whether given bare, as `repo/name` or as an OCI reference. */
