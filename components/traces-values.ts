@@ -145,6 +145,8 @@ export function tempoRetention(config: MainConfig): string {
 export function tempoConfig(config: MainConfig): Record<string, unknown> {
     return {
         stream_over_http_enabled: true,
+        // Gossip only with this release's members, should another Tempo share the network.
+        memberlist: { cluster_label: `${TEMPO_RELEASE}.${config.namespace}` },
         multitenancy_enabled: false,
         usage_report: { reporting_enabled: false },
         server: { http_listen_port: TEMPO_HTTP_PORT },

@@ -15,7 +15,6 @@ import {
     tempoDistributedValues,
     tempoReceiverSelector,
     tempoValues,
-    traefikValues,
 } from "./traces-values";
 import { chartArgs, charts } from "./versions";
 
@@ -41,8 +40,6 @@ export class Traces extends pulumi.ComponentResource {
     public readonly gateway: k8s.helm.v4.Chart;
     /** The Tempo chart, on main. */
     public readonly tempo: k8s.helm.v4.Chart | undefined;
-    /** The Traefik values fragment for this cluster. */
-    public readonly traefikValues: Record<string, unknown>;
 
     constructor(name: string, args: TracesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("obs:index:Traces", name, {}, opts);
@@ -127,7 +124,6 @@ export class Traces extends pulumi.ComponentResource {
             );
         }
 
-        this.traefikValues = traefikValues(config);
-        this.registerOutputs({ traefikValues: this.traefikValues });
+        this.registerOutputs({});
     }
 }
