@@ -81,3 +81,24 @@ export function exampleMainConfig(subCluster: string): MainConfig {
         subClusters: [{ name: subCluster }],
     });
 }
+
+/** S3 storage of the unit-test fleet, one bucket per signal. */
+export const TEST_S3_STORAGE = {
+    kind: "s3",
+    endpoint: "https://s3.eu-west-1.amazonaws.com",
+    region: "eu-west-1",
+    buckets: { metrics: "acme-metrics", logs: "acme-logs", traces: "acme-traces" },
+};
+
+/** Main `hub` of the unit-test fleet on obs.acme.test (Traefik passthrough, filesystem storage). */
+export const testMain = (extra: Record<string, unknown> = {}): MainConfig =>
+    mainConfig({
+        cluster: { name: "hub" },
+        exposure: { domain: "obs.acme.test", kind: "traefik-passthrough" },
+        storage: { kind: "filesystem" },
+        ...extra,
+    });
+
+/** Sub `edge-a` of the unit-test fleet. */
+export const testSub = (extra: Record<string, unknown> = {}): StackConfig =>
+    stackConfig({ role: "sub", cluster: { name: "edge-a" }, mainStack: "acme/observability/main", ...extra });

@@ -20,30 +20,15 @@ import {
     vectorValues,
     type VectorInput,
 } from "../components/logs-values";
-import { validateConfig, type MainConfig, type StackConfig } from "../config";
+import { validateConfig, type StackConfig } from "../config";
 import { vectorConfigProblems } from "../scripts/lib/vector-schema";
-import { projectDir, stackConfig } from "./helpers";
+import { projectDir, TEST_S3_STORAGE, testMain, testSub } from "./helpers";
 
 type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- deep reads of chart values
 
-const S3 = {
-    kind: "s3",
-    endpoint: "https://s3.eu-west-1.amazonaws.com",
-    region: "eu-west-1",
-    buckets: { metrics: "acme-metrics", logs: "acme-logs", traces: "acme-traces" },
-};
-
-const main = (extra: Record<string, unknown> = {}) =>
-    stackConfig({
-        role: "main",
-        cluster: { name: "hub" },
-        exposure: { domain: "obs.acme.test", kind: "traefik-passthrough" },
-        storage: { kind: "filesystem" },
-        ...extra,
-    }) as MainConfig;
-
-const sub = (extra: Record<string, unknown> = {}) =>
-    stackConfig({ role: "sub", cluster: { name: "edge-a" }, mainStack: "acme/observability/main", ...extra });
+const S3 = TEST_S3_STORAGE;
+const main = testMain;
+const sub = testSub;
 
 const gatewayTls = { secretName: "logs-ingest-tls", revision: "rev-gw" };
 
