@@ -7,11 +7,18 @@ import { gatewayEndpoints, instrumentationReference, traefikValues } from "./com
 import { loadConfig, type MainConfig, type StackConfig, type StackSecrets, type SubConfig } from "./config";
 
 /**
- * What a cluster's applications and Traefik need to send traces: the gateway's OTLP endpoints,
- * the Traefik values fragment, and the Instrumentation to reference when it is on.
+ * The outputs every stack has: who it is, where its workloads live, the Talos patches for its
+ * nodes, and what applications and Traefik need to send traces (the gateway's OTLP endpoints,
+ * the Traefik values fragment, the Instrumentation to reference when it is on).
  */
-function tracingOutputs(config: StackConfig) {
+function clusterOutputs(config: StackConfig, cluster: MainCluster | SubCluster) {
     return {
+        role: config.role,
+        clusterName: config.cluster.name,
+        namespace: cluster.namespace,
+        agentsNamespace: cluster.agentsNamespace,
+        talosMachineConfigPatch: talosMachineConfigPatch(config.talos),
+        talosLoggingPatch: talosLoggingPatch(config.logs),
         otlpEndpoints: gatewayEndpoints(config.namespace),
         traefikValues: traefikValues(config),
         ...(config.traces.instrumentation.enabled
@@ -31,14 +38,8 @@ function kubernetesProvider(config: StackConfig) {
 function deployMain(config: MainConfig, secrets: StackSecrets) {
     const cluster = new MainCluster(config.cluster.name, { config, secrets }, kubernetesProvider(config));
     return {
-        role: config.role,
-        clusterName: config.cluster.name,
-        namespace: cluster.namespace,
-        agentsNamespace: cluster.agentsNamespace,
+        ...clusterOutputs(config, cluster),
         subClusters: config.subClusters.map((s) => s.name),
-        talosMachineConfigPatch: talosMachineConfigPatch(config.talos),
-        talosLoggingPatch: talosLoggingPatch(config.logs),
-        ...tracingOutputs(config),
         [BUNDLES_OUTPUT]: cluster.bundles,
         [CERTIFICATES_OUTPUT]: cluster.certificates,
     };
@@ -50,14 +51,8 @@ async function deploySub(config: SubConfig) {
     const bundle = await readFleetBundle(config);
     const cluster = new SubCluster(config.cluster.name, { config, bundle }, kubernetesProvider(config));
     return {
-        role: config.role,
-        clusterName: config.cluster.name,
-        namespace: cluster.namespace,
-        agentsNamespace: cluster.agentsNamespace,
+        ...clusterOutputs(config, cluster),
         endpoints: cluster.endpoints,
-        talosMachineConfigPatch: talosMachineConfigPatch(config.talos),
-        talosLoggingPatch: talosLoggingPatch(config.logs),
-        ...tracingOutputs(config),
         clientCertificate: { notAfter: bundle.notAfter, revision: bundle.revision },
     };
 }
