@@ -7,6 +7,7 @@ import { exposeIngest } from "./exposure";
 import { LOKI_RELEASE, lokiValues, VECTOR_RELEASE, vectorValues } from "./logs-values";
 import { agentsNamespaceName } from "./namespaces";
 import { chartArgs, charts } from "./versions";
+import { checkRoleArgs } from "./role-args";
 
 export interface LogsArgs {
     /** The validated stack configuration. */
@@ -34,13 +35,7 @@ export class Logs extends pulumi.ComponentResource {
     constructor(name: string, args: LogsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("obs:index:Logs", name, {}, opts);
         const { config } = args;
-        const isMain = config.role === "main";
-        if (isMain !== (args.gatewayTls !== undefined) || isMain === (args.endpoint !== undefined)) {
-            throw new pulumi.ResourceError(
-                "args.gatewayTls must be given on a main stack and args.endpoint on a sub stack, and only there",
-                this,
-            );
-        }
+        checkRoleArgs(this, config.role, { main: { gatewayTls: args.gatewayTls }, sub: { endpoint: args.endpoint } });
 
         let lokiEndpoint: { url: string; serverName: string };
         if (config.role === "main" && args.gatewayTls !== undefined) {

@@ -18,6 +18,7 @@ import {
 import { agentsNamespaceName } from "./namespaces";
 import { remoteWriteSpec } from "./remote-write";
 import { chartArgs, charts } from "./versions";
+import { checkRoleArgs } from "./role-args";
 
 export interface MetricsArgs {
     /** The validated stack configuration. */
@@ -43,15 +44,7 @@ export class Metrics extends pulumi.ComponentResource {
     constructor(name: string, args: MetricsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("obs:index:Metrics", name, {}, opts);
         const { config } = args;
-        if (
-            (config.role === "main") !== (args.main !== undefined) ||
-            (config.role === "sub") !== (args.sub !== undefined)
-        ) {
-            throw new pulumi.ResourceError(
-                `args.${config.role} must be given, and only it, for a ${config.role} stack`,
-                this,
-            );
-        }
+        checkRoleArgs(this, config.role, { main: { main: args.main }, sub: { sub: args.sub } });
         const namespace = config.namespace;
         const ship =
             args.sub === undefined

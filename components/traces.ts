@@ -17,6 +17,7 @@ import {
     tempoValues,
 } from "./traces-values";
 import { chartArgs, charts } from "./versions";
+import { checkRoleArgs } from "./role-args";
 
 export interface TracesArgs {
     /** The validated stack configuration. */
@@ -44,13 +45,7 @@ export class Traces extends pulumi.ComponentResource {
     constructor(name: string, args: TracesArgs, opts?: pulumi.ComponentResourceOptions) {
         super("obs:index:Traces", name, {}, opts);
         const { config } = args;
-        const isMain = config.role === "main";
-        if (isMain !== (args.tempoTls !== undefined) || isMain === (args.endpoint !== undefined)) {
-            throw new pulumi.ResourceError(
-                "args.tempoTls must be given on a main stack and args.endpoint on a sub stack, and only there",
-                this,
-            );
-        }
+        checkRoleArgs(this, config.role, { main: { tempoTls: args.tempoTls }, sub: { endpoint: args.endpoint } });
 
         let tempoEndpoint: IngestEndpoint;
         if (config.role === "main" && args.tempoTls !== undefined) {
