@@ -69,6 +69,12 @@ export const INGEST: Record<IngestSignal, IngestService> = {
     },
 };
 
+/**
+ * The in-cluster Service on main before Thanos Query's and Tempo's HTTP APIs, verifying client
+ * certificates: services of main read the fleet's metrics and traces there.
+ */
+export const QUERY_GATEWAY = "query-gateway";
+
 /** Port of the Traefik entrypoint that passes TLS through by SNI. */
 export const PASSTHROUGH_PORT = 443;
 

@@ -26,3 +26,10 @@ export function commonLabels(clusterName: string): Record<string, string> {
         [labelKeys.cluster]: clusterName,
     };
 }
+
+/** Label (and value) of the ConfigMaps Grafana's dashboard sidecar loads: ours and the kube-prometheus-stack's. */
+export const DASHBOARD_LABEL = { key: "grafana_dashboard", value: "1" } as const;
+/** Annotation naming the Grafana folder a dashboard ConfigMap lands in. */
+export const FOLDER_ANNOTATION = "grafana_folder";
+/** Folder of the stack's own dashboards, and of the kube-prometheus-stack's. */
+export const FOLDERS = { fleet: "Observability", kubernetes: "Kubernetes" } as const;

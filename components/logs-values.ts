@@ -132,6 +132,8 @@ export function lokiValues(input: LokiInput): Record<string, unknown> {
             // Grafana and the report read several clusters (tenants) in one query.
             querier: { multi_tenant_queries_enabled: true },
         },
+        // Ingest rates, discards and latencies for the pipeline dashboard and the alerts.
+        monitoring: { serviceMonitor: { enabled: true } },
         global: {
             extraEnvFrom: storage.kind === "s3" ? [{ secretRef: { name: OBJECT_STORAGE_SECRET } }] : [],
         },
@@ -218,6 +220,9 @@ export const LEVELS: Readonly<Record<string, string>> = {
 };
 export const UNKNOWN_LEVEL = "unknown";
 
+/** The `job` label of each kind of log line: Talos (services and kernel) or pods. */
+export const LOG_JOBS = { talos: "talos", pods: "pods" } as const;
+
 /** Loki labels: low cardinality only. Pod names, uids and trace ids stay in the line. */
 export const LOKI_LABELS = ["cluster", "namespace", "node", "service", "level", "job"] as const;
 
@@ -276,7 +281,7 @@ export function talosVrl(defaultService: string | null): string {
         `del(${field(f.time)})`,
         'node, err = get_env_var("VECTOR_SELF_NODE_NAME")',
         '.node = if err == null { node } else { "unknown" }',
-        '.job = "talos"',
+        `.job = ${vrlString(LOG_JOBS.talos)}`,
         '.namespace = "talos"',
     ].join("\n");
 }
@@ -288,7 +293,7 @@ export function podVrl(): string {
         ".node = .kubernetes.pod_node_name",
         '.service = .kubernetes.pod_labels."app.kubernetes.io/name"',
         "if is_null(.service) { .service = .kubernetes.container_name }",
-        '.job = "pods"',
+        `.job = ${vrlString(LOG_JOBS.pods)}`,
         "line = {}",
         "if is_string(.message) {",
         "    parsed, err = parse_json(string!(.message))",
@@ -326,6 +331,11 @@ export function bytesOf(quantity: string): number {
     return Number(match[1]) * (BINARY_BYTES[match[2] as string] as number);
 }
 
+/** Port of the agent's own metrics (Vector's default for its Prometheus exporter), on the node's network. */
+export const VECTOR_METRICS_PORT = 9598;
+/** The container port the chart derives from the exporter sink's name. */
+export const VECTOR_METRICS_PORT_NAME = "prom-exporter";
+
 /** Vector's smallest accepted disk buffer (256 MiB plus one record). */
 export const MIN_DISK_BUFFER_BYTES = 268_435_488;
 
@@ -362,7 +372,11 @@ export function vectorConfig(input: VectorInput): Record<string, unknown> {
     );
     return {
         data_dir: "/vector-data-dir",
-        sources,
+        sources: {
+            ...sources,
+            // The agent's own health: buffer fill, errors and discards, for the pipeline dashboard.
+            agent_metrics: { type: "internal_metrics" },
+        },
         transforms: {
             talos_kernel_normalized: { type: "remap", inputs: ["talos_kernel"], source: talosVrl("kernel") },
             talos_services_normalized: { type: "remap", inputs: ["talos_services"], source: talosVrl(null) },
@@ -387,6 +401,12 @@ export function vectorConfig(input: VectorInput): Record<string, unknown> {
                     server_name: input.lokiEndpoint.serverName,
                 },
                 buffer: { type: "disk", max_size: bufferBytes, when_full: "block" },
+            },
+            // The chart names the container port after the sink: `prom-exporter`.
+            prom_exporter: {
+                type: "prometheus_exporter",
+                inputs: ["agent_metrics"],
+                address: `0.0.0.0:${VECTOR_METRICS_PORT}`,
             },
         },
     };

@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig } from "../config";
 import { inClusterEndpoint, type IngestEndpoint } from "./endpoints";
 import { exposeIngest } from "./exposure";
-import { LOKI_RELEASE, lokiValues, VECTOR_RELEASE, vectorValues } from "./logs-values";
+import { commonLabels } from "./labels";
+import { LOKI_RELEASE, lokiValues, VECTOR_METRICS_PORT_NAME, VECTOR_RELEASE, vectorValues } from "./logs-values";
 import { agentsNamespaceName } from "./namespaces";
 import { chartArgs, charts } from "./versions";
 import { checkRoleArgs } from "./role-args";
@@ -79,6 +80,30 @@ export class Logs extends pulumi.ComponentResource {
                 vectorValues({ config, lokiEndpoint, identity: args.identity }),
             ),
             { parent: this, ...(this.loki !== undefined ? { dependsOn: [this.loki] } : {}) },
+        );
+
+        // Ours rather than the chart's, which renders its PodMonitor only when the CRD already exists.
+        new k8s.apiextensions.CustomResource(
+            `${name}-vector-metrics`,
+            {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "PodMonitor",
+                metadata: {
+                    name: VECTOR_RELEASE,
+                    namespace: agentsNamespaceName(config.namespace),
+                    labels: commonLabels(config.cluster.name),
+                },
+                spec: {
+                    selector: {
+                        matchLabels: {
+                            "app.kubernetes.io/name": "vector",
+                            "app.kubernetes.io/instance": VECTOR_RELEASE,
+                        },
+                    },
+                    podMetricsEndpoints: [{ port: VECTOR_METRICS_PORT_NAME, path: "/metrics" }],
+                },
+            },
+            { parent: this, dependsOn: [this.agents] },
         );
 
         this.registerOutputs({});

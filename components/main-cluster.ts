@@ -5,10 +5,11 @@ import type { MainConfig, StackSecrets } from "../config";
 import { commonLabels } from "./labels";
 import type { FleetBundle } from "./fleet-bundle";
 import { Namespaces } from "./namespaces";
-import { AlertIngest } from "./alert-ingest";
+import { Grafana } from "./grafana";
 import { Logs } from "./logs";
 import { OBJECT_STORAGE_SECRET } from "./logs-values";
 import { Metrics } from "./metrics";
+import { alertIngestSpec, MtlsFront, queryGatewaySpec } from "./mtls-front";
 import { Pki, type CertificateStatus } from "./pki";
 import { CLUSTER_IDENTITY_SECRET, tlsSecretName } from "./pki-profiles";
 import { Traces } from "./traces";
@@ -78,13 +79,28 @@ export class MainCluster extends pulumi.ComponentResource {
             { parent: this, dependsOn: [namespaces, pki] },
         );
 
-        new AlertIngest(
+        new MtlsFront(
             `${name}-alert-ingest`,
             {
                 config,
+                spec: alertIngestSpec(config.namespace),
                 tls: {
                     secretName: tlsSecretName({ profile: "alertmanager", kind: "server" }),
                     revision: pki.revisions["alertmanager"] ?? "",
+                },
+            },
+            // Declared as an AlertIngest before the fronts shared one component.
+            { parent: this, dependsOn: [namespaces, pki], aliases: [{ type: "obs:index:AlertIngest" }] },
+        );
+
+        new MtlsFront(
+            `${name}-query-gateway`,
+            {
+                config,
+                spec: queryGatewaySpec(config),
+                tls: {
+                    secretName: tlsSecretName({ profile: "query-gateway", kind: "server" }),
+                    revision: pki.revisions["query-gateway"] ?? "",
                 },
             },
             { parent: this, dependsOn: [namespaces, pki] },
@@ -119,6 +135,12 @@ export class MainCluster extends pulumi.ComponentResource {
                     revision: pki.revisions["tempo"] ?? "",
                 },
             },
+            { parent: this, dependsOn: [namespaces, pki] },
+        );
+
+        new Grafana(
+            `${name}-grafana`,
+            { config, secrets, clientRevision: pki.revisions["grafana"] ?? "" },
             { parent: this, dependsOn: [namespaces, pki] },
         );
 

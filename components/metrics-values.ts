@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 
 import { durationHours, type MainConfig, type StackConfig } from "../config";
-import { annotationKeys } from "./labels";
+import { annotationKeys, DASHBOARD_LABEL, FOLDER_ANNOTATION, FOLDERS } from "./labels";
 import type { IngestEndpoint } from "./endpoints";
 import type { RemoteWriteSpec } from "./remote-write";
 import { mebibytes, PROMETHEUS_STORAGE, REPLICAS, RESOURCES } from "./resources";
@@ -130,8 +130,22 @@ export function kpsValues(input: KpsInput): Record<string, unknown> {
     return {
         fullnameOverride: KPS_RELEASE,
         defaultRules: { create: true, rules: { etcd: etcd.length > 0, kubeProxy: config.talos.kubeProxy } },
-        // Grafana is its own brick on main; its dashboards still ship for the Grafana sidecar.
-        grafana: { enabled: false, forceDeployDashboards: isMain, defaultDashboardsEnabled: true },
+        // Grafana is the stack's own release; the chart still ships its dashboards for its sidecar,
+        // with a `cluster` variable, into their own folder.
+        grafana: {
+            enabled: false,
+            forceDeployDashboards: isMain,
+            defaultDashboardsEnabled: true,
+            defaultDashboardsTimezone: "utc",
+            sidecar: {
+                dashboards: {
+                    label: DASHBOARD_LABEL.key,
+                    labelValue: DASHBOARD_LABEL.value,
+                    annotations: { [FOLDER_ANNOTATION]: FOLDERS.kubernetes },
+                    multicluster: { global: { enabled: true }, etcd: { enabled: true } },
+                },
+            },
+        },
         // Sub clusters send their alerts to main's Alertmanager.
         alertmanager: isMain
             ? { enabled: true, alertmanagerSpec: { replicas: replicas.alertmanager, resources: res.alertmanager } }
@@ -222,6 +236,8 @@ export function thanosValues(input: ThanosInput): Record<string, unknown> {
         ],
         // HA Prometheus pairs and replicated Receive ingestors write each sample more than once.
         additionalReplicaLabels: ["prometheus_replica", "receive_replica"],
+        // Receive, compaction and store health, for the pipeline dashboard and the alerts.
+        serviceMonitor: { enabled: true },
         query: { resources: res.thanosQuery },
         storeGateway: { resources: res.thanosStoreGateway, persistence: persistence("10Gi"), ...shared },
         compact: {

@@ -1,5 +1,5 @@
 import { durationHours, type CertificateProfileName, type MainConfig } from "../config";
-import { externalName, INGEST, inClusterNames, type IngestSignal } from "./endpoints";
+import { externalName, INGEST, inClusterNames, QUERY_GATEWAY, type IngestSignal } from "./endpoints";
 
 /**
  * Certificate profiles: what each certificate of the fleet PKI says about its holder, as plain
@@ -87,10 +87,11 @@ export const PROFILES = {
         ingest: "alerts",
         ...SERVER_USES,
     },
-    "thanos-query": {
+    "query-gateway": {
         kind: "server",
-        description: "Thanos Query HTTP API: PromQL for Grafana and the weekly report.",
-        services: ["thanos-query"],
+        description:
+            "Query gateway before Thanos Query and Tempo: PromQL and traces for Grafana and the weekly report.",
+        services: [QUERY_GATEWAY],
         ...SERVER_USES,
     },
     cluster: {

@@ -28,6 +28,9 @@ export type Brick =
     | "loki"
     | "lokiGateway"
     | "alertIngest"
+    | "queryGateway"
+    | "grafana"
+    | "grafanaSidecar"
     | "vectorAgent"
     | "tempo"
     | "traceGateway";
@@ -53,6 +56,9 @@ export const ROLE_BRICKS: Record<StackConfig["role"], readonly Brick[]> = {
         "loki",
         "lokiGateway",
         "alertIngest",
+        "queryGateway",
+        "grafana",
+        "grafanaSidecar",
         "vectorAgent",
         "tempo",
         "traceGateway",
@@ -82,6 +88,9 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         loki: r("250m", "768Mi", "1", "1536Mi"),
         lokiGateway: r("50m", "64Mi", "200m", "128Mi"),
         alertIngest: r("20m", "32Mi", "100m", "64Mi"),
+        queryGateway: r("20m", "32Mi", "100m", "64Mi"),
+        grafana: r("100m", "256Mi", "500m", "512Mi"),
+        grafanaSidecar: r("10m", "64Mi", "100m", "128Mi"),
         vectorAgent: r("50m", "128Mi", "500m", "256Mi"),
         tempo: r("200m", "512Mi", "1", "1536Mi"),
         traceGateway: r("100m", "256Mi", "500m", "512Mi"),
@@ -102,6 +111,9 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         loki: r("1", "4Gi", "2", "8Gi"),
         lokiGateway: r("100m", "128Mi", "500m", "256Mi"),
         alertIngest: r("50m", "64Mi", "200m", "128Mi"),
+        queryGateway: r("50m", "64Mi", "300m", "128Mi"),
+        grafana: r("200m", "512Mi", "1", "1Gi"),
+        grafanaSidecar: r("20m", "96Mi", "200m", "192Mi"),
         vectorAgent: r("100m", "256Mi", "1", "512Mi"),
         tempo: r("500m", "2Gi", "2", "4Gi"),
         traceGateway: r("250m", "512Mi", "1", "1Gi"),
@@ -123,6 +135,9 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         loki: r("500m", "2Gi", "2", "4Gi"),
         lokiGateway: r("200m", "256Mi", "1", "512Mi"),
         alertIngest: r("100m", "64Mi", "500m", "128Mi"),
+        queryGateway: r("100m", "64Mi", "1", "256Mi"),
+        grafana: r("500m", "1Gi", "2", "2Gi"),
+        grafanaSidecar: r("50m", "128Mi", "300m", "256Mi"),
         vectorAgent: r("200m", "512Mi", "1", "1Gi"),
         // Per component of tempo-distributed (distributor, ingester, querier...).
         tempo: r("500m", "1Gi", "2", "3Gi"),
@@ -166,10 +181,12 @@ export const REPLICAS: Record<
         loki: number;
         tempo: number;
         traceGateway: number;
+        /** Each client-verifying nginx front (alert ingest, query gateway). */
+        front: number;
     }
 > = {
-    small: { prometheus: 1, alertmanager: 1, receiveIngestor: 1, loki: 1, tempo: 1, traceGateway: 1 },
-    medium: { prometheus: 2, alertmanager: 2, receiveIngestor: 1, loki: 1, tempo: 1, traceGateway: 2 },
+    small: { prometheus: 1, alertmanager: 1, receiveIngestor: 1, loki: 1, tempo: 1, traceGateway: 1, front: 1 },
+    medium: { prometheus: 2, alertmanager: 2, receiveIngestor: 1, loki: 1, tempo: 1, traceGateway: 2, front: 2 },
     large: {
         prometheus: 2,
         alertmanager: 3,
@@ -177,6 +194,7 @@ export const REPLICAS: Record<
         loki: sum(LOKI_DISTRIBUTED),
         tempo: sum(TEMPO_DISTRIBUTED),
         traceGateway: 3,
+        front: 2,
     },
 };
 
@@ -216,6 +234,8 @@ export function budget(role: StackConfig["role"], profile: Profile): Budget {
         loki: replicas.loki,
         tempo: replicas.tempo,
         traceGateway: replicas.traceGateway,
+        alertIngest: replicas.front,
+        queryGateway: replicas.front,
     };
     for (const brick of ROLE_BRICKS[role]) {
         const { requests } = RESOURCES[profile][brick];

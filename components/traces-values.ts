@@ -291,6 +291,11 @@ export function tempoReceiverSelector(profile: StackConfig["profile"]): Record<s
     return profile === "large" ? { ...base, "app.kubernetes.io/component": "distributor" } : base;
 }
 
+/** The Service answering Tempo's HTTP query API: the monolith, or the query frontend in large. */
+export function tempoQueryService(config: Pick<StackConfig, "profile">): string {
+    return config.profile === "large" ? `${TEMPO_RELEASE}-query-frontend` : TEMPO_RELEASE;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The gateway
 

@@ -1,7 +1,5 @@
 import { stringify } from "yaml";
 
-import type { ProfileName } from "./pki-profiles";
-
 /**
  * Web configuration files of the Prometheus exporter toolkit (`--web.config.file` in
  * Prometheus and Alertmanager, `--http.config` in Thanos): TLS with client verification, from
@@ -43,12 +41,3 @@ export function webConfig(mountDir: string = TLS_MOUNT_DIR): WebConfig {
 export function webConfigYaml(mountDir: string = TLS_MOUNT_DIR): string {
     return stringify(webConfig(mountDir));
 }
-
-/**
- * The bricks served by the exporter toolkit that will verify clients with this web config, with
- * the profile of their certificate. Alertmanager is not one: its probes fail behind client
- * verification (P1), so sub clusters reach it through the alert ingest's nginx instead.
- */
-export const WEB_CONFIG_BRICKS: readonly { brick: string; profile: ProfileName; flag: string }[] = [
-    { brick: "thanos-query", profile: "thanos-query", flag: "--http.config" },
-];

@@ -278,7 +278,7 @@ export const CERTIFICATE_PROFILE_LIFETIMES = {
     "logs-ingest": { validity: "90d", renewBefore: "30d" },
     tempo: { validity: "90d", renewBefore: "30d" },
     alertmanager: { validity: "90d", renewBefore: "30d" },
-    "thanos-query": { validity: "90d", renewBefore: "30d" },
+    "query-gateway": { validity: "90d", renewBefore: "30d" },
     cluster: { validity: "90d", renewBefore: "30d" },
     grafana: { validity: "90d", renewBefore: "30d" },
     reporter: { validity: "90d", renewBefore: "30d" },
@@ -471,6 +471,94 @@ const tracesSchema = z
     .default({ queueSize: "5Gi", traefik: { sampleRate: 0.1 }, instrumentation: { enabled: false, sampleRatio: 1 } })
     .meta({ description: "This cluster's trace gateway." });
 
+const oidcSchema = z
+    .strictObject({
+        name: field(z.string().min(1).default("SSO"), {
+            description: "Label of the login button.",
+            examples: ["Keycloak"],
+        }),
+        clientId: field(z.string().min(1), {
+            description:
+                "OAuth2 client id registered at the identity provider. Its client secret is the " +
+                "Pulumi secret `grafanaOidcClientSecret`.",
+            expected: "a non-empty string",
+            examples: ["grafana"],
+        }),
+        authUrl: field(z.url({ protocol: /^https$/ }), {
+            description: "The provider's authorization endpoint.",
+            expected: "an https URL",
+            examples: ["https://id.example.com/realms/ops/protocol/openid-connect/auth"],
+        }),
+        tokenUrl: field(z.url({ protocol: /^https$/ }), {
+            description: "The provider's token endpoint.",
+            expected: "an https URL",
+            examples: ["https://id.example.com/realms/ops/protocol/openid-connect/token"],
+        }),
+        apiUrl: field(z.url({ protocol: /^https$/ }), {
+            description: "The provider's userinfo endpoint.",
+            expected: "an https URL",
+            examples: ["https://id.example.com/realms/ops/protocol/openid-connect/userinfo"],
+        }),
+        scopes: field(z.string().min(1).default("openid profile email"), {
+            description: "Scopes requested, space-separated.",
+            examples: ["openid profile email groups"],
+        }),
+        roleAttributePath: field(z.string().min(1).optional(), {
+            description:
+                "JMESPath over the ID token or userinfo that yields `Admin`, `Editor` or `Viewer`. " +
+                "Unset: every user signing in is a Viewer.",
+            examples: ["contains(groups[*], 'sre') && 'Admin' || 'Viewer'"],
+        }),
+        allowSignUp: field(z.boolean().default(true), {
+            description: "Create a Grafana user on a first successful sign-in.",
+            examples: [false],
+        }),
+    })
+    .meta({ description: "Single sign-on through a generic OAuth2 / OpenID Connect provider." });
+
+const grafanaSchema = z
+    .strictObject({
+        storageSize: quantity({
+            description:
+                "Size of Grafana's volume (its database: users, preferences, annotations, " +
+                "dashboard versions). Unset: 5Gi (small), 10Gi (medium), 20Gi (large).",
+            examples: ["10Gi"],
+        }).optional(),
+        storageClass: field(z.string().min(1).optional(), {
+            description: "StorageClass of Grafana's volume. Unset: the cluster's default class.",
+            expected: "a StorageClass name",
+            examples: ["local-path"],
+        }),
+        rootUrl: field(z.url({ protocol: /^https?$/ }).optional(), {
+            description:
+                "The URL users open Grafana at (behind your ingress). Links in alerts and the " +
+                "OIDC redirect are built from it; required with `oidc`.",
+            expected: "an http(s) URL",
+            examples: ["https://grafana.example.com"],
+        }),
+        adminPasswordGeneration: field(z.number().int().min(0).default(0), {
+            description:
+                "Bump to generate a new admin password into the `grafana-admin` Secret. Grafana " +
+                "applies it only with the reset command in docs/grafana.md: the chart sets it on " +
+                "first start only.",
+            expected: "a whole number, 0 or more",
+            examples: [1],
+        }),
+        oidc: oidcSchema.optional(),
+    })
+    .superRefine((grafana, ctx) => {
+        if (grafana.oidc !== undefined && grafana.rootUrl === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["rootUrl"],
+                input: grafana.rootUrl,
+                message: "the URL users open Grafana at, which the OIDC redirect needs (oidc is set)",
+            });
+        }
+    })
+    .default({ adminPasswordGeneration: 0 })
+    .meta({ description: "Grafana on main: the one pane over the whole fleet." });
+
 const common = {
     cluster: clusterSchema,
     kubernetes: kubernetesSchema,
@@ -490,6 +578,7 @@ export const mainSchema = z
         storage: storageSchema,
         retention: mainRetentionSchema,
         pki: pkiSchema,
+        grafana: grafanaSchema,
         subClusters: z
             .array(subClusterEntry)
             .superRefine((subs, ctx) => {
@@ -584,6 +673,13 @@ export const SECRET_KEYS = [
         description: "Secret access key for the S3 buckets (storage.kind: s3).",
         requiredWhen: (c) => c.role === "main" && c.storage.kind === "s3",
         example: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    },
+    {
+        key: "grafanaOidcClientSecret",
+        roles: ["main"],
+        description: "Client secret of Grafana's OAuth2 client (grafana.oidc).",
+        requiredWhen: (c) => c.role === "main" && c.grafana.oidc !== undefined,
+        example: "s3cr3t-from-the-identity-provider",
     },
 ] as const satisfies readonly SecretKey[];
 

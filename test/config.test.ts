@@ -61,6 +61,7 @@ describe("stack config: valid input", () => {
                 instrumentation: { enabled: false, sampleRatio: 1 },
             },
             exposure: { domain: "obs.example.com", kind: "traefik-passthrough" },
+            grafana: { adminPasswordGeneration: 0 },
             storage: { kind: "filesystem", size: "50Gi" },
             retention: {
                 metrics: { raw: "30d", fiveMinutes: "180d", oneHour: "1y", local: "2d" },
@@ -74,7 +75,7 @@ describe("stack config: valid input", () => {
                     "logs-ingest": { validity: "90d", renewBefore: "30d" },
                     tempo: { validity: "90d", renewBefore: "30d" },
                     alertmanager: { validity: "90d", renewBefore: "30d" },
-                    "thanos-query": { validity: "90d", renewBefore: "30d" },
+                    "query-gateway": { validity: "90d", renewBefore: "30d" },
                     cluster: { validity: "90d", renewBefore: "30d" },
                     grafana: { validity: "90d", renewBefore: "30d" },
                     reporter: { validity: "90d", renewBefore: "30d" },
@@ -350,7 +351,7 @@ describe("stack config: secrets", () => {
         const found = problems({ ...validSub, cluster: { name: "Top_S3cret" }, profile: "huge" }, ["cluster"]);
         assert.deepEqual(found, [
             "observability:cluster: expected a plain value (secrets belong only in observability:s3AccessKeyId, " +
-                "observability:s3SecretAccessKey), found a secret; set it again without --secret",
+                "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret), found a secret; set it again without --secret",
             'observability:profile: expected one of "small", "medium", "large", found "huge"; example: small',
         ]);
         assert.doesNotMatch(found.join("\n"), /Top_S3cret/);
@@ -359,7 +360,7 @@ describe("stack config: secrets", () => {
     it("refuses a secret inside a plain configuration key", () => {
         assert.deepEqual(problems(validSub, ["cluster"]), [
             "observability:cluster: expected a plain value (secrets belong only in observability:s3AccessKeyId, " +
-                "observability:s3SecretAccessKey), found a secret; set it again without --secret",
+                "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret), found a secret; set it again without --secret",
         ]);
     });
 
@@ -372,5 +373,67 @@ describe("stack config: secrets", () => {
                     "invalid stack configuration (1 problem):\n" +
                         '  observability:profile: expected one of "small", "medium", "large", found "huge"; example: small',
         );
+    });
+});
+
+describe("stack config: grafana", () => {
+    const oidc = {
+        clientId: "grafana",
+        authUrl: "https://id.example.com/auth",
+        tokenUrl: "https://id.example.com/token",
+        apiUrl: "https://id.example.com/userinfo",
+    };
+
+    it("fills the admin password generation and leaves SSO off by default", () => {
+        const result = validateConfig(raw(validMain));
+        assert.ok("config" in result && result.config.role === "main");
+        assert.deepEqual(result.config.grafana, { adminPasswordGeneration: 0 });
+    });
+
+    it("asks for the root URL when OIDC is set, since the redirect is built from it", () => {
+        assert.deepEqual(problems({ ...validMain, grafana: { oidc } }, []), [
+            "observability:grafana.rootUrl: expected the URL users open Grafana at, which the OIDC redirect " +
+                "needs (oidc is set), found nothing (the key is not set); example: https://grafana.example.com",
+        ]);
+    });
+
+    it("asks for the OIDC client secret as a Pulumi secret when OIDC is set", () => {
+        const grafana = { rootUrl: "https://grafana.example.com", oidc };
+        assert.deepEqual(problems({ ...validMain, grafana }, []), [
+            "observability:grafanaOidcClientSecret: expected a Pulumi secret (Client secret of Grafana's OAuth2 " +
+                "client (grafana.oidc).), found nothing (the key is not set); example: pulumi config set --secret " +
+                "observability:grafanaOidcClientSecret 's3cr3t-from-the-identity-provider'",
+        ]);
+    });
+
+    it("refuses a plain-HTTP identity provider endpoint, naming the field", () => {
+        const found = problems(
+            {
+                ...validMain,
+                grafana: { rootUrl: "https://grafana.example.com", oidc: { ...oidc, tokenUrl: "http://id/token" } },
+                grafanaOidcClientSecret: "s3cr3t",
+            },
+            ["grafanaOidcClientSecret"],
+        );
+        assert.equal(found.length, 1);
+        assert.match(
+            found[0] ?? "",
+            /^observability:grafana\.oidc\.tokenUrl: expected an https URL, found "http:\/\/id\/token"/,
+        );
+    });
+
+    it("reads the OIDC client secret as a Pulumi secret", async () => {
+        const { secrets } = loadConfig(
+            raw(
+                {
+                    ...validMain,
+                    grafana: { rootUrl: "https://grafana.example.com", oidc },
+                    grafanaOidcClientSecret: "s3cr3t",
+                },
+                ["grafanaOidcClientSecret"],
+            ),
+        );
+        assert.ok(secrets.grafanaOidcClientSecret !== undefined);
+        assert.equal(await pulumi.isSecret(secrets.grafanaOidcClientSecret), true);
     });
 });

@@ -6,6 +6,8 @@ import { describe, it } from "node:test";
 import { parseAllDocuments } from "yaml";
 
 import {
+    VECTOR_METRICS_PORT,
+    VECTOR_METRICS_PORT_NAME,
     bytesOf,
     gatewayHttpSnippet,
     LEVELS,
@@ -169,6 +171,7 @@ describe("logs: the Vector agent", () => {
 
     it("reads pod logs, Talos kernel logs by push and Talos service logs from their files, once each", () => {
         assert.deepEqual(config.sources, {
+            agent_metrics: { type: "internal_metrics" },
             pods: { type: "kubernetes_logs" },
             talos_kernel: { type: "socket", mode: "tcp", address: "127.0.0.1:6050", decoding: { codec: "json" } },
             talos_services: {
@@ -178,6 +181,18 @@ describe("logs: the Vector agent", () => {
                 read_from: "beginning",
             },
         });
+    });
+
+    it("exposes its own metrics, and only those, on the port the PodMonitor scrapes", () => {
+        const sinks = config.sinks as Values;
+        assert.deepEqual(sinks.prom_exporter, {
+            type: "prometheus_exporter",
+            inputs: ["agent_metrics"],
+            address: `0.0.0.0:${VECTOR_METRICS_PORT}`,
+        });
+        assert.ok(!sinks.main.inputs.includes("agent_metrics"), "metric events would go to Loki");
+        // The chart names the container port after the sink id: kebab-case, 15 characters at most.
+        assert.equal("prom_exporter".replaceAll("_", "-").slice(0, 15), VECTOR_METRICS_PORT_NAME);
     });
 
     it("takes Talos service logs by push instead of from files when configured, never both", () => {

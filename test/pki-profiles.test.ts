@@ -45,7 +45,7 @@ describe("certificate profiles", () => {
                 "logs-ingest",
                 "tempo",
                 "alertmanager",
-                "thanos-query",
+                "query-gateway",
                 "cluster-hub",
                 "cluster-edge-a",
                 "cluster-edge-b",
@@ -102,8 +102,8 @@ describe("certificate profiles", () => {
         }
     });
 
-    it("keeps Thanos Query, which only in-cluster clients use, off the external names", () => {
-        const names = byId(specs, "thanos-query").dnsNames;
+    it("keeps the query gateway, which only in-cluster clients use, off the external names", () => {
+        const names = byId(specs, "query-gateway").dnsNames;
         assert.equal(names.length, 4);
         assert.ok(!names.some((n) => n.endsWith(".obs.acme.test")), names.join(", "));
     });

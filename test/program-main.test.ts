@@ -21,35 +21,47 @@ describe("program: main stack with S3 storage", () => {
         result = await renderStack({ projectDir, stack: "main-s3", stackFile: fixture("Pulumi.main-s3.yaml") });
     });
 
-    it("declares exactly the stack, the provider, the role component, its namespaces, the PKI, metrics and the storage Secret", () => {
+    it("declares exactly the stack, the provider, the role component and its parts, and the storage Secret", () => {
         const outsidePki = result.records.filter((r) => !(r.parent ?? "").endsWith("obs:index:Pki::hub-pki"));
         assert.deepEqual(declared(outsidePki), [
-            "kubernetes:apps/v1:Deployment | hub-alert-ingest | obs:index:AlertIngest::hub-alert-ingest",
-            "kubernetes:core/v1:ConfigMap | hub-alert-ingest-config | obs:index:AlertIngest::hub-alert-ingest",
+            "kubernetes:apps/v1:Deployment | hub-alert-ingest | obs:index:MtlsFront::hub-alert-ingest",
+            "kubernetes:apps/v1:Deployment | hub-query-gateway | obs:index:MtlsFront::hub-query-gateway",
+            "kubernetes:core/v1:ConfigMap | hub-alert-ingest-config | obs:index:MtlsFront::hub-alert-ingest",
+            "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-fleet-overview | obs:index:Grafana::hub-grafana",
+            "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-pipeline-health | obs:index:Grafana::hub-grafana",
+            "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-talos | obs:index:Grafana::hub-grafana",
+            "kubernetes:core/v1:ConfigMap | hub-query-gateway-config | obs:index:MtlsFront::hub-query-gateway",
             "kubernetes:core/v1:Namespace | hub-namespaces-agents | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Namespace | hub-namespaces-core | obs:index:Namespaces::hub-namespaces",
+            "kubernetes:core/v1:Secret | hub-grafana-admin | obs:index:Grafana::hub-grafana",
             "kubernetes:core/v1:Secret | hub-metrics-objstore | obs:index:Metrics::hub-metrics",
             "kubernetes:core/v1:Secret | hub-object-storage | obs:index:MainCluster::hub",
-            "kubernetes:core/v1:Service | hub-alert-ingest-exposure | obs:index:AlertIngest::hub-alert-ingest",
-            "kubernetes:core/v1:Service | hub-alert-ingest-service | obs:index:AlertIngest::hub-alert-ingest",
+            "kubernetes:core/v1:Service | hub-alert-ingest-exposure | obs:index:MtlsFront::hub-alert-ingest",
+            "kubernetes:core/v1:Service | hub-alert-ingest-service | obs:index:MtlsFront::hub-alert-ingest",
             "kubernetes:core/v1:Service | hub-logs-logs-ingest | obs:index:Logs::hub-logs",
             "kubernetes:core/v1:Service | hub-metrics-metrics-ingest | obs:index:Metrics::hub-metrics",
+            "kubernetes:core/v1:Service | hub-query-gateway-service | obs:index:MtlsFront::hub-query-gateway",
             "kubernetes:core/v1:Service | hub-traces-traces-ingest | obs:index:Traces::hub-traces",
+            "kubernetes:helm.sh/v4:Chart | hub-grafana-chart | obs:index:Grafana::hub-grafana",
             "kubernetes:helm.sh/v4:Chart | hub-logs-loki | obs:index:Logs::hub-logs",
             "kubernetes:helm.sh/v4:Chart | hub-logs-vector | obs:index:Logs::hub-logs",
             "kubernetes:helm.sh/v4:Chart | hub-metrics-kps | obs:index:Metrics::hub-metrics",
             "kubernetes:helm.sh/v4:Chart | hub-metrics-thanos | obs:index:Metrics::hub-metrics",
             "kubernetes:helm.sh/v4:Chart | hub-traces-gateway | obs:index:Traces::hub-traces",
             "kubernetes:helm.sh/v4:Chart | hub-traces-tempo | obs:index:Traces::hub-traces",
-            "obs:index:AlertIngest | hub-alert-ingest | obs:index:MainCluster::hub",
+            "kubernetes:monitoring.coreos.com/v1:PodMonitor | hub-logs-vector-metrics | obs:index:Logs::hub-logs",
+            "obs:index:Grafana | hub-grafana | obs:index:MainCluster::hub",
             "obs:index:Logs | hub-logs | obs:index:MainCluster::hub",
             "obs:index:MainCluster | hub | pulumi:pulumi:Stack::observability-main-s3",
             "obs:index:Metrics | hub-metrics | obs:index:MainCluster::hub",
+            "obs:index:MtlsFront | hub-alert-ingest | obs:index:MainCluster::hub",
+            "obs:index:MtlsFront | hub-query-gateway | obs:index:MainCluster::hub",
             "obs:index:Namespaces | hub-namespaces | obs:index:MainCluster::hub",
             "obs:index:Pki | hub-pki | obs:index:MainCluster::hub",
             "obs:index:Traces | hub-traces | obs:index:MainCluster::hub",
             "pulumi:providers:kubernetes | kubernetes | pulumi:pulumi:Stack::observability-main-s3",
             "pulumi:pulumi:Stack | observability-main-s3 | ",
+            "random:index/randomPassword:RandomPassword | hub-grafana-admin-password | obs:index:Grafana::hub-grafana",
         ]);
     });
 
@@ -60,10 +72,11 @@ describe("program: main stack with S3 storage", () => {
     it("creates every Kubernetes object through that provider", () => {
         const kubernetesObjects = result.records.filter((r) => r.type.startsWith("kubernetes:"));
         // Two namespaces, the storage Secret, nine certificate Secrets (see pki-profiles.test.ts), the
-        // Thanos object storage Secret, the metrics, logs, traces and alerts LoadBalancers, six charts
-        // (kps, Thanos, Loki, Vector, Tempo, the trace gateway), and the alert ingest's ConfigMap,
-        // Deployment and Service.
-        assert.equal(kubernetesObjects.length, 26);
+        // Thanos object storage Secret, the metrics, logs, traces and alerts LoadBalancers, seven charts
+        // (kps, Thanos, Loki, Vector, Tempo, the trace gateway, Grafana), the ConfigMap, Deployment and
+        // Service of each front (alert ingest, query gateway), Vector's PodMonitor, Grafana's admin
+        // Secret and its three dashboard ConfigMaps.
+        assert.equal(kubernetesObjects.length, 2 + 1 + 9 + 1 + 4 + 7 + 2 * 3 + 1 + 1 + 3);
         for (const record of kubernetesObjects) {
             assert.match(record.provider ?? "", /[:$]pulumi:providers:kubernetes::kubernetes::/, record.name);
         }

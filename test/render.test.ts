@@ -7,11 +7,12 @@ import { fixture, projectDir, readDocuments, renderCli, tempDir } from "./helper
 
 /** The offline render as a user runs it: `npm run render -- --stack <name>`. */
 
+/** Every file under `dir`, by its path relative to `dir`. */
 function readTree(dir: string): Record<string, string> {
     return Object.fromEntries(
-        fs
-            .readdirSync(dir)
+        (fs.readdirSync(dir, { recursive: true }) as string[])
             .sort()
+            .filter((name) => fs.statSync(path.join(dir, name)).isFile())
             .map((name) => [name, fs.readFileSync(path.join(dir, name), "utf8")]),
     );
 }

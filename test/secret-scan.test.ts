@@ -89,6 +89,18 @@ describe("secret scan: what it rejects", () => {
         ]);
     });
 
+    it("lets a credential-named property name a mounted file, and only that", () => {
+        const chart = (tlsClientKey: string) =>
+            record("kubernetes:helm.sh/v4:Chart", "grafana", {
+                values: { datasources: [{ secureJsonData: { tlsClientKey } }] },
+            });
+        assert.deepEqual(problemsOf([chart("$__file{/etc/observability/grafana-client/tls.key}")]), []);
+        assert.deepEqual(problemsOf([chart("$__file{/tls.key} and more")]), [
+            "kubernetes:helm.sh/v4:Chart::grafana values.datasources[0].secureJsonData.tlsClientKey: " +
+                "a credential-named value that is not marked secret",
+        ]);
+    });
+
     it("rejects a credential-named property in clear", () => {
         const chart = record("kubernetes:helm.sh/v4:Chart", "loki", {
             values: { storage: { s3: { secretAccessKey: "wJalrXUtnFEMI" } } },

@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
 
 import { certificateSpecs, type CertificateSpec, type ProfileName } from "../components/pki-profiles";
-import { WEB_CONFIG_BRICKS, webConfigYaml } from "../components/web-config";
+import { webConfigYaml } from "../components/web-config";
 import { describeOutcome, probeOk, request, REQUEST_TIMEOUT_MS, type Dial } from "../scripts/lib/harness/https";
 import {
     freePort,
@@ -266,10 +266,7 @@ describe("TLS matrix: real Prometheus and Alertmanager on fleet certificates", (
             }),
         );
         identities.set("noClientAuth", await issueLeaf({ ...clientSpec, extendedKeyUsages: ["server_auth"] }, ca));
-        const profiles = new Set<ProfileName>([
-            ...SERVERS.map((s) => s.profile),
-            ...WEB_CONFIG_BRICKS.map((b) => b.profile),
-        ]);
+        const profiles = new Set<ProfileName>(SERVERS.map((s) => s.profile));
         for (const profile of profiles) serverCerts.set(profile, await issueLeaf(serverSpec(profile), ca));
 
         const servers = await Promise.all(
@@ -339,10 +336,10 @@ describe("TLS matrix: real Prometheus and Alertmanager on fleet certificates", (
         assert.deepEqual(noClientAuth.keyUsage, ["1.3.6.1.5.5.7.3.1"]);
     });
 
-    for (const brick of WEB_CONFIG_BRICKS) {
-        it(`promtool accepts the web config of ${brick.brick} on its ${brick.profile} certificate`, () => {
-            const dir = path.join(work, "promtool", brick.brick);
-            const webConfig = mount(brick.profile, dir);
+    for (const server of SERVERS) {
+        it(`promtool accepts the web config of ${server.name} on its ${server.profile} certificate`, () => {
+            const dir = path.join(work, "promtool", server.profile);
+            const webConfig = mount(server.profile, dir);
             const check = spawnSync(binaries.promtool, ["check", "web-config", webConfig], { encoding: "utf8" });
             assert.equal(check.status, 0, `promtool check web-config failed:\n${check.stdout}${check.stderr}`);
 

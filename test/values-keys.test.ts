@@ -247,6 +247,11 @@ interface ChartVersionFiles {
 
 interface ChartRule {
     versions: Readonly<Record<string, ChartVersionFiles>>;
+    /**
+     * Top-level maps that values.yaml documents only as a comment (`# podAnnotations: {}`),
+     * which its templates read: taken as empty maps in the defaults.
+     */
+    commented?: readonly string[];
     freeForm: readonly string[];
     allow: readonly string[];
 }
@@ -320,6 +325,8 @@ const CHART_RULES: Readonly<Record<string, ChartRule>> = {
             "prometheus.prometheusSpec.scrapeClasses[].{tlsConfig,authorization,attachMetadata}.**",
             // Commented out in values.yaml; the template sets it on the Alertmanager resource.
             "alertmanager.alertmanagerSpec.configSecret",
+            // `{}`: annotation name to value on the dashboard ConfigMaps (the Grafana folder).
+            "grafana.sidecar.dashboards.annotations.*",
             // ServiceMonitor relabelings: RelabelConfig items (some defaults hold an item with fewer fields).
             `*.serviceMonitor.{metricRelabelings,relabelings}[].${RELABEL_FIELDS}`,
         ],
@@ -511,6 +518,49 @@ const CHART_RULES: Readonly<Record<string, ChartRule>> = {
             "podAnnotations.*",
         ],
     },
+    grafana: {
+        versions: {
+            "12.11.1": { defaults: "grafana-12.11.1.json" },
+        },
+        // `# podAnnotations: {}` (values.yaml:233), read by the Deployment template.
+        commented: ["podAnnotations"],
+        freeForm: [
+            // `{}`: annotation name to value on the pod.
+            "podAnnotations",
+            // `{}`: provisioning file name to content; a `secret` entry is written into a Secret (P22: via tpl).
+            "datasources",
+            // `{}`: environment variable name to core/v1 EnvVarSource (the OIDC client secret).
+            "envValueFrom",
+        ],
+        allow: [
+            // grafana.ini settings the defaults lack, written into the ini file (strings through tpl).
+            '["grafana.ini"].analytics.{check_for_plugin_updates,reporting_enabled}',
+            '["grafana.ini"]["auth.anonymous"].enabled',
+            '["grafana.ini"].users.allow_sign_up',
+            '["grafana.ini"].security.{disable_gravatar,cookie_secure,cookie_samesite,allow_embedding}',
+            '["grafana.ini"].server.root_url',
+            '["grafana.ini"]["auth.generic_oauth"].{enabled,name,client_id,scopes,auth_url,token_url,api_url}',
+            '["grafana.ini"]["auth.generic_oauth"].{allow_sign_up,use_pkce,role_attribute_path,role_attribute_strict}',
+            // Commented out in values.yaml; the claim template sets it.
+            "persistence.storageClassName",
+            // `[]`: Secret mounts, rendered as a Secret volume and a mount of it.
+            "extraSecretMounts[].{name,secretName,mountPath,readOnly,defaultMode,subPath,optional}",
+            // `[]`: scratch directories, rendered as an emptyDir volume and a mount of it.
+            "extraEmptyDirMounts[].{name,mountPath}",
+            // `{}`: core/v1 ResourceRequirements of Grafana and of its sidecars.
+            "resources.{requests,limits}.*",
+            "sidecar.resources.{requests,limits}.*",
+            // `{}`: core/v1 SecurityContext of the Grafana container and of the sidecars: scalars…
+            `containerSecurityContext.${SECURITY_CONTEXT_SCALARS}`,
+            `sidecar.securityContext.${SECURITY_CONTEXT_SCALARS}`,
+            // …capabilities…
+            "containerSecurityContext.capabilities.{add,drop}",
+            "sidecar.securityContext.capabilities.{add,drop}",
+            // …and seccomp profile.
+            "containerSecurityContext.seccompProfile.{type,localhostProfile}",
+            "sidecar.securityContext.seccompProfile.{type,localhostProfile}",
+        ],
+    },
     traefik: {
         versions: {
             "41.3.0": { defaults: "traefik-41.3.0.json" },
@@ -547,8 +597,9 @@ function ruleFor(chart: string, version: string): LoadedRule {
     const subcharts = Object.fromEntries(
         Object.entries(files.subcharts ?? {}).map(([key, file]) => [key, loadJson(file)]),
     );
+    const commented = Object.fromEntries((rule.commented ?? []).map((key) => [key, {}]));
     return {
-        defaults: loadJson(files.defaults),
+        defaults: { ...commented, ...(loadJson(files.defaults) as Record<string, unknown>) },
         options: { freeForm: rule.freeForm, allow: rule.allow, subcharts },
     };
 }
@@ -718,6 +769,17 @@ describe("values-key rules per chart", () => {
             for (const source of [...rule.freeForm, ...rule.allow]) {
                 const pattern = new PathPattern(source);
                 assert.ok(schemaAdmits(schema, schema, pattern.matchers), `${chart}: the schema refuses ${source}`);
+            }
+        }
+    });
+
+    it("declares as commented out only top-level keys the defaults really lack", () => {
+        for (const [chart, version, rule] of ruleVersions()) {
+            const files = rule.versions[version];
+            assert.ok(files);
+            const defaults = loadJson(files.defaults) as Record<string, unknown>;
+            for (const key of rule.commented ?? []) {
+                assert.equal(Object.hasOwn(defaults, key), false, `${chart}: ${key} is in the defaults; drop it`);
             }
         }
     });
@@ -1087,7 +1149,15 @@ describe("values-key rules: vector", () => {
 // ---------------------------------------------------------------------------------------------
 // The program: every chart of every example stack.
 
-const MAIN_CHARTS = ["kube-prometheus-stack", "thanos", "loki", "vector", "tempo", "opentelemetry-collector"];
+const MAIN_CHARTS = [
+    "kube-prometheus-stack",
+    "thanos",
+    "loki",
+    "vector",
+    "tempo",
+    "opentelemetry-collector",
+    "grafana",
+];
 const STACKS: { stack: string; stackFile?: string; expected: string[] }[] = [
     { stack: "main", expected: MAIN_CHARTS },
     { stack: "sub", expected: ["kube-prometheus-stack", "vector", "opentelemetry-collector"] },

@@ -327,7 +327,7 @@ export function fakePem(label: string, resourceName: string): string {
 
 /**
  * Outputs a provider computes when it creates a resource, for the providers whose outputs the
- * program passes on (the tls provider). Other resources only echo their inputs.
+ * program passes on (the tls and random providers). Other resources only echo their inputs.
  */
 function providerOutputs(args: pulumi.runtime.MockResourceArgs, now: number): Record<string, unknown> {
     const validity = (hours: unknown) => ({
@@ -348,6 +348,9 @@ function providerOutputs(args: pulumi.runtime.MockResourceArgs, now: number): Re
         case "tls:index/selfSignedCert:SelfSignedCert":
         case "tls:index/locallySignedCert:LocallySignedCert":
             return { certPem: fakePem("CERTIFICATE", args.name), ...validity(args.inputs.validityPeriodHours) };
+        case "random:index/randomPassword:RandomPassword":
+            // Made-up and unique to the resource; the real provider marks it secret, as the program does.
+            return { result: `mock-password-of-${args.name}`, bcryptHash: `mock-bcrypt-of-${args.name}` };
         default:
             return {};
     }

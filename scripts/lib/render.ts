@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
 import { MockEngine, ResourceRef, runProgram, Secret, Unknown, type ResourceRecord } from "./mock-engine";
+import { DASHBOARD_LABEL } from "../../components/labels";
 import { useClock } from "../../components/pki-rotation";
 import { NAMESPACE } from "../../config/namespace";
 import { readStackConfig, SECRET_MARKER } from "./stack-file";
@@ -151,10 +152,24 @@ export function renderFiles(engine: MockEngine, stack: string, preview: boolean)
     const resources = header + ordered.map((r) => stringify(document(r), YAML_OPTIONS)).join("---\n");
     const outputs =
         `# Outputs of stack '${stack}'.\n` + stringify(redact(engine.stackOutputs(), shortUrn), YAML_OPTIONS);
-    return new Map([
-        ["resources.yaml", resources],
-        ["outputs.yaml", outputs],
-    ]);
+    return new Map([["resources.yaml", resources], ["outputs.yaml", outputs], ...dashboardFiles(ordered)]);
+}
+
+/**
+ * The dashboards the stack provisions, each as its own JSON file under `dashboards/`, so a
+ * reviewer diffs a dashboard change as JSON rather than as an escaped string in YAML.
+ */
+export function dashboardFiles(records: readonly ResourceRecord[]): [string, string][] {
+    const files: [string, string][] = [];
+    for (const record of records) {
+        if (record.type !== "kubernetes:core/v1:ConfigMap") continue;
+        const inputs = record.inputs as { metadata?: { labels?: Record<string, unknown> }; data?: unknown };
+        if (inputs.metadata?.labels?.[DASHBOARD_LABEL.key] !== DASHBOARD_LABEL.value) continue;
+        for (const [key, json] of Object.entries((inputs.data ?? {}) as Record<string, unknown>)) {
+            if (key.endsWith(".json") && typeof json === "string") files.push([`dashboards/${key}`, json]);
+        }
+    }
+    return files.sort(([a], [b]) => a.localeCompare(b));
 }
 
 /** Runs the program with a stack's config under the mock engine. */
@@ -199,6 +214,7 @@ export function writeRender(files: ReadonlyMap<string, string>, outDir: string):
     const staging = fs.mkdtempSync(`${target}.partial-`);
     try {
         for (const [name, content] of files) {
+            fs.mkdirSync(path.dirname(path.join(staging, name)), { recursive: true });
             fs.writeFileSync(path.join(staging, name), content);
         }
         fs.rmSync(target, { recursive: true, force: true });

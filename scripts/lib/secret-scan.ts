@@ -13,7 +13,8 @@ import { ResourceRef, Secret, Unknown } from "./values";
  *   inputs; a private key never appears in clear.
  * - A sensitive value (a private key, or a Secret's data other than a certificate) must not
  *   appear in clear anywhere else.
- * - A property named like a credential (password, token, private key...) must be secret.
+ * - A property named like a credential (password, token, private key...) must be secret, unless
+ *   it only names a mounted file holding the credential.
  */
 
 const SECRET_TYPE = "kubernetes:core/v1:Secret";
@@ -21,6 +22,11 @@ const SECRET_DATA = new Set(["data", "stringData"]);
 const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]+)-----/g;
 const CREDENTIAL_KEY =
     /(password|passwd|token|secretAccessKey|secret_key|privateKey|privateKeyPem|privateKeyPemPkcs8|private_key|clientKey|apiKey|api_key)$/i;
+/**
+ * Grafana's reference to a mounted file (`$__file{/path}`): the credential stays in the file,
+ * which comes from a Secret, and the value is only its path.
+ */
+const FILE_REFERENCE = /^\$__file\{[^}]+\}$/;
 /** Shorter secret values are too likely to collide with ordinary words to search for. */
 const MIN_SECRET_LENGTH = 12;
 
@@ -143,7 +149,7 @@ export function scanForLeaks(records: readonly ResourceRecord[], outputs: Record
                     .split(".")
                     .pop()
                     ?.replace(/\[\d+\]$/, "") ?? "";
-            if (CREDENTIAL_KEY.test(lastKey) && v.text && v.value !== "") {
+            if (CREDENTIAL_KEY.test(lastKey) && v.text && v.value !== "" && !FILE_REFERENCE.test(v.value)) {
                 problems.push(`${at(v)}: a credential-named value that is not marked secret`);
             }
             for (const secret of sensitive) {

@@ -45,6 +45,12 @@ const source = z.discriminatedUnion("type", [
         exclude: z.array(z.string().startsWith("/")).optional(),
         read_from: z.enum(["beginning", "end"]).optional(),
     }),
+    // Vector's own metrics (`scrape_interval_secs`, `namespace` optional; defaults 15 and `vector`).
+    z.strictObject({
+        type: z.literal("internal_metrics"),
+        scrape_interval_secs: z.number().positive().optional(),
+        namespace: z.string().min(1).optional(),
+    }),
 ]);
 
 const transform = z.discriminatedUnion("type", [
@@ -63,6 +69,12 @@ const sink = z.discriminatedUnion("type", [
         tenant_id: z.string().optional(),
         tls,
         buffer,
+    }),
+    // Serves metric events for scraping (`address` is where it listens).
+    z.strictObject({
+        type: z.literal("prometheus_exporter"),
+        inputs: z.array(z.string()).min(1),
+        address: z.string().regex(/^[0-9.]+:[0-9]+$/),
     }),
 ]);
 

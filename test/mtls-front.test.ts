@@ -1,0 +1,374 @@
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+
+import { stringify } from "yaml";
+
+import { alertIngestSpec, frontNginxConf, queryGatewaySpec, type FrontSpec } from "../components/mtls-front";
+import { certificateSpecs, type CertificateSpec, type ProfileName } from "../components/pki-profiles";
+import { describeOutcome, plainRequest, probeOk, request, type Outcome } from "../scripts/lib/harness/https";
+import { locateNginx } from "../scripts/lib/harness/nginx";
+import {
+    freePort,
+    HOST,
+    locateBinaries,
+    startServer,
+    stopServer,
+    waitReady,
+    type Server,
+} from "../scripts/lib/harness/processes";
+import { issueCa, issueLeaf, writeTlsSecret, type Authority, type Issued } from "../scripts/lib/harness/x509";
+import type { ResourceRecord } from "../scripts/lib/mock-engine";
+import { renderStack, type RenderResult } from "../scripts/lib/render";
+import { exampleMainConfig, projectDir, tempDir, TEST_S3_STORAGE, testMain } from "./helpers";
+
+type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- deep reads of resource inputs
+
+const SUB_CLUSTER = "sub-eu-1";
+const ALERTS = "/api/v2/alerts";
+
+/**
+ * A real nginx on the front's generated configuration, each listener on a free port of its own
+ * and forwarding to the given upstreams in order; checked by `nginx -t` first.
+ */
+async function startFront(
+    binary: string,
+    work: string,
+    tlsDir: string,
+    spec: FrontSpec,
+    upstreams: readonly string[],
+): Promise<Server & { ports: number[] }> {
+    const ports = await Promise.all(spec.listeners.map(() => freePort()));
+    const probePort = await freePort();
+    const conf = frontNginxConf({
+        listeners: spec.listeners.map((l, i) => ({
+            ...l,
+            listen: `${HOST}:${ports[i] ?? 0}`,
+            upstream: upstreams[i] ?? "",
+        })),
+        probeListen: `${HOST}:${probePort}`,
+        tlsDir,
+        tempDir: work,
+    });
+    fs.writeFileSync(path.join(work, "nginx.conf"), conf);
+    const args = ["-p", work, "-c", path.join(work, "nginx.conf"), "-e", path.join(work, "error.log")];
+    const check = spawnSync(binary, ["-t", ...args], { encoding: "utf8" });
+    assert.equal(check.status, 0, `nginx -t refused the generated configuration:\n${check.stderr}`);
+    const server = startServer("nginx", binary, [...args, "-g", "daemon off; master_process off;"], ports[0] ?? 0);
+    await waitReady(server, () => probeOk(plainRequest(probePort, { path: "/healthz" })));
+    return Object.assign(server, { ports });
+}
+
+/** The fleet CA, a front's server certificate as a mounted Secret, and a cluster and a service identity. */
+async function frontIdentities(work: string, server: ProfileName) {
+    const specs = certificateSpecs(exampleMainConfig(SUB_CLUSTER));
+    const spec = (predicate: (s: CertificateSpec) => boolean): CertificateSpec => {
+        const found = specs.find(predicate);
+        assert.ok(found);
+        return found;
+    };
+    const ca = await issueCa(spec((s) => s.kind === "ca"));
+    const issued = await issueLeaf(
+        spec((s) => s.profile === server),
+        ca,
+    );
+    return {
+        ca,
+        tlsDir: writeTlsSecret(path.join(work, "tls"), issued, ca),
+        cluster: await issueLeaf(
+            spec((s) => s.cluster === SUB_CLUSTER),
+            ca,
+        ),
+        grafana: await issueLeaf(
+            spec((s) => s.profile === "grafana"),
+            ca,
+        ),
+    };
+}
+
+describe("alert ingest: as declared on main", () => {
+    let result: RenderResult;
+    const byName = (name: string): ResourceRecord => {
+        const record = result.records.find((r) => r.name === name && r.custom);
+        assert.ok(record, `no ${name}`);
+        return record;
+    };
+
+    before(async () => {
+        result = await renderStack({ projectDir, stack: "main", preview: true });
+    });
+
+    it("runs nginx unprivileged, read-only, without capabilities, within the profile's resources", () => {
+        const spec = (byName("main-alert-ingest").inputs as Values).spec.template.spec;
+        assert.deepEqual(spec.securityContext, {
+            runAsNonRoot: true,
+            runAsUser: 101,
+            runAsGroup: 101,
+            seccompProfile: { type: "RuntimeDefault" },
+        });
+        const container = spec.containers[0];
+        assert.deepEqual(container.securityContext, {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+        });
+        assert.deepEqual(container.resources, {
+            requests: { cpu: "20m", memory: "32Mi" },
+            limits: { cpu: "100m", memory: "64Mi" },
+        });
+        assert.deepEqual(spec.volumes[1], { name: "tls", secret: { secretName: "alertmanager-tls" } });
+        assert.deepEqual(container.readinessProbe, { httpGet: { path: "/healthz", port: "probe" } });
+    });
+
+    it("serves the alerts endpoint sub clusters dial, through a Traefik passthrough route", () => {
+        const route = result.records.find(
+            (r) =>
+                r.type === "kubernetes:traefik.io/v1alpha1:IngressRouteTCP" && r.name === "main-alert-ingest-exposure",
+        );
+        assert.deepEqual((route?.inputs.spec as Values).routes, [
+            { match: "HostSNI(`alerts.obs.example.com`)", services: [{ name: "alertmanager-ingest", port: 9443 }] },
+        ]);
+        assert.deepEqual((byName("main-alert-ingest-service").inputs.spec as Values).ports, [
+            { name: "alerts", port: 9443, targetPort: 9443 },
+        ]);
+    });
+
+    it("forwards to main's Alertmanager in-cluster, and rolls on a new certificate", () => {
+        const conf = (byName("main-alert-ingest-config").inputs as Values).data["nginx.conf"] as string;
+        assert.match(conf, /proxy_pass http:\/\/kps-alertmanager\.observability\.svc:9093;/);
+        const annotations = (byName("main-alert-ingest").inputs as Values).spec.template.metadata.annotations;
+        assert.match(annotations["observability/certificate-revision"], /^[0-9a-f]{16}$/);
+        assert.match(annotations["observability/config-revision"], /^[0-9a-f]{16}$/);
+    });
+});
+
+describe("alert ingest: a real nginx in front of a real Alertmanager", () => {
+    const work = tempDir("alert-ingest");
+    const servername = "alerts.obs.example.com";
+    let ca: Authority;
+    let cluster: Issued;
+    let grafana: Issued;
+    let nginx: Server;
+    let alertmanager: Server;
+
+    const send = (identity: Issued | undefined, method: string, body?: string): Promise<Outcome> =>
+        request({ port: nginx.port, servername, identity }, ca, {
+            method,
+            path: ALERTS,
+            ...(body !== undefined ? { body, headers: { "content-type": "application/json" } } : {}),
+        });
+
+    const alertsAtAlertmanager = async (): Promise<Values[]> => {
+        const outcome = await plainRequest(alertmanager.port, { path: ALERTS });
+        assert.equal(outcome.status, 200, describeOutcome(outcome));
+        return JSON.parse(outcome.body ?? "[]") as Values[];
+    };
+
+    before(async () => {
+        const binaries = locateBinaries(["alertmanager"], "the alert ingest proof runs a real Alertmanager");
+        const nginxBinary = locateNginx();
+        let tlsDir: string;
+        ({ ca, tlsDir, cluster, grafana } = await frontIdentities(work, "alertmanager"));
+
+        const amPort = await freePort();
+        fs.writeFileSync(
+            path.join(work, "alertmanager.yml"),
+            stringify({ route: { receiver: "blackhole" }, receivers: [{ name: "blackhole" }] }),
+        );
+        alertmanager = startServer(
+            "alertmanager",
+            binaries.alertmanager,
+            [
+                `--config.file=${path.join(work, "alertmanager.yml")}`,
+                `--storage.path=${path.join(work, "am-data")}`,
+                `--web.listen-address=${HOST}:${amPort}`,
+                "--cluster.listen-address=",
+            ],
+            amPort,
+        );
+        await waitReady(alertmanager, () => probeOk(plainRequest(amPort, { path: "/-/ready" })));
+
+        nginx = await startFront(nginxBinary, work, tlsDir, alertIngestSpec("observability"), [`${HOST}:${amPort}`]);
+    });
+
+    after(async () => {
+        await Promise.all([nginx, alertmanager].filter((s) => s !== undefined).map(stopServer));
+    });
+
+    it("delivers a sub cluster's alert to Alertmanager, with the cluster label it carries", async () => {
+        const alert = [{ labels: { alertname: "IngestProbe", cluster: SUB_CLUSTER, severity: "info" } }];
+        const outcome = await send(cluster, "POST", JSON.stringify(alert));
+        assert.equal(outcome.status, 200, describeOutcome(outcome));
+        const held = await alertsAtAlertmanager();
+        assert.deepEqual(
+            held.map((a) => [a.labels.alertname, a.labels.cluster]),
+            [["IngestProbe", SUB_CLUSTER]],
+        );
+    });
+
+    it("refuses a client without a certificate before Alertmanager", async () => {
+        const before = (await alertsAtAlertmanager()).length;
+        const alert = [{ labels: { alertname: "Anonymous", cluster: "forged" } }];
+        const outcome = await send(undefined, "POST", JSON.stringify(alert));
+        assert.equal(outcome.status, 400, describeOutcome(outcome));
+        assert.equal((await alertsAtAlertmanager()).length, before);
+    });
+
+    it("refuses Grafana's certificate posting alerts, and lets it read them", async () => {
+        const post = await send(grafana, "POST", JSON.stringify([{ labels: { alertname: "FromGrafana" } }]));
+        assert.equal(post.status, 403, describeOutcome(post));
+        const read = await send(grafana, "GET");
+        assert.equal(read.status, 200, describeOutcome(read));
+        assert.ok(!(await alertsAtAlertmanager()).some((a) => a.labels.alertname === "FromGrafana"));
+    });
+
+    it("refuses a cluster certificate reading or silencing", async () => {
+        const read = await send(cluster, "GET");
+        assert.equal(read.status, 403, describeOutcome(read));
+        const silence = await request({ port: nginx.port, servername, identity: cluster }, ca, {
+            method: "POST",
+            path: "/api/v2/silences",
+            body: "{}",
+            headers: { "content-type": "application/json" },
+        });
+        assert.equal(silence.status, 403, describeOutcome(silence));
+    });
+});
+
+describe("query gateway: as declared on main", () => {
+    let result: RenderResult;
+    const byName = (name: string): ResourceRecord => {
+        const record = result.records.find((r) => r.name === name && r.custom);
+        assert.ok(record, `no ${name}`);
+        return record;
+    };
+
+    before(async () => {
+        result = await renderStack({ projectDir, stack: "main", preview: true });
+    });
+
+    it("serves Thanos Query's and Tempo's ports in-cluster only, on its own certificate", () => {
+        assert.deepEqual((byName("main-query-gateway-service").inputs.spec as Values).ports, [
+            { name: "metrics", port: 10902, targetPort: 10902 },
+            { name: "traces", port: 3200, targetPort: 3200 },
+        ]);
+        assert.ok(!result.records.some((r) => r.name === "main-query-gateway-exposure"), "the gateway is exposed");
+        const spec = (byName("main-query-gateway").inputs as Values).spec.template.spec;
+        assert.deepEqual(spec.volumes[1], { name: "tls", secret: { secretName: "query-gateway-tls" } });
+        const conf = (byName("main-query-gateway-config").inputs as Values).data["nginx.conf"] as string;
+        assert.match(conf, /proxy_pass http:\/\/thanos-query\.observability\.svc:10902;/);
+        assert.match(conf, /proxy_pass http:\/\/tempo\.observability\.svc:3200;/);
+    });
+
+    it("reads traces from the query frontend when Tempo is distributed", () => {
+        const large = queryGatewaySpec(testMain({ profile: "large", storage: TEST_S3_STORAGE }));
+        assert.equal(large.listeners[1]?.upstream, "tempo-query-frontend.observability.svc:3200");
+    });
+
+    it("refuses a listener name or an allow rule nginx would misread", () => {
+        const listener = { name: "metrics", upstream: "127.0.0.1:1", allow: ["^service GET /$"], listen: "1" };
+        const base = { probeListen: "2", tlsDir: "/tls", tempDir: "/tmp" };
+        assert.throws(
+            () => frontNginxConf({ ...base, listeners: [{ ...listener, name: "bad-name" }] }),
+            /front listener name "bad-name" is not \[a-z0-9_\]/,
+        );
+        assert.throws(
+            () => frontNginxConf({ ...base, listeners: [{ ...listener, allow: ['^service GET /" 1; default 1;'] }] }),
+            /contains a double quote/,
+        );
+        assert.match(frontNginxConf({ ...base, listeners: [listener] }), /\$observability_allowed_metrics/);
+    });
+});
+
+describe("query gateway: a real nginx before a real Prometheus and a Tempo stand-in", () => {
+    const work = tempDir("query-gateway");
+    const config = exampleMainConfig(SUB_CLUSTER);
+    const servername = "query-gateway.observability.svc";
+    const tempoRequests: string[] = [];
+    let ca: Authority;
+    let cluster: Issued;
+    let grafana: Issued;
+    let nginx: Server & { ports: number[] };
+    let prometheus: Server;
+    let tempo: http.Server;
+
+    const ask = (listener: 0 | 1, identity: Issued | undefined, method: string, target: string, body?: string) =>
+        request({ port: nginx.ports[listener] ?? 0, servername, identity }, ca, {
+            method,
+            path: target,
+            ...(body !== undefined ? { body, headers: { "content-type": "application/x-www-form-urlencoded" } } : {}),
+        });
+
+    before(async () => {
+        const binaries = locateBinaries(["prometheus"], "the query gateway proof runs a real Prometheus");
+        const nginxBinary = locateNginx();
+        let tlsDir: string;
+        ({ ca, tlsDir, cluster, grafana } = await frontIdentities(work, "query-gateway"));
+
+        const promPort = await freePort();
+        fs.writeFileSync(path.join(work, "prometheus.yml"), stringify({ global: { scrape_interval: "1m" } }));
+        prometheus = startServer(
+            "prometheus",
+            binaries.prometheus,
+            [
+                `--config.file=${path.join(work, "prometheus.yml")}`,
+                `--storage.tsdb.path=${path.join(work, "prom-data")}`,
+                `--web.listen-address=${HOST}:${promPort}`,
+            ],
+            promPort,
+        );
+        await waitReady(prometheus, () => probeOk(plainRequest(promPort, { path: "/-/ready" })));
+
+        tempo = http.createServer((req, res) => {
+            tempoRequests.push(`${req.method} ${req.url}`);
+            res.writeHead(200, { "content-type": "application/json" });
+            res.end('{"traces":[]}');
+        });
+        const tempoPort = await freePort();
+        await new Promise<void>((resolve) => tempo.listen(tempoPort, HOST, resolve));
+
+        nginx = await startFront(nginxBinary, work, tlsDir, queryGatewaySpec(config), [
+            `${HOST}:${promPort}`,
+            `${HOST}:${tempoPort}`,
+        ]);
+    });
+
+    after(async () => {
+        await Promise.all([nginx, prometheus].filter((s) => s !== undefined).map(stopServer));
+        await new Promise((resolve) => tempo?.close(resolve));
+    });
+
+    it("answers Grafana's PromQL from Prometheus, by GET and by POST", async () => {
+        const get = await ask(0, grafana, "GET", "/api/v1/query?query=vector(7)");
+        assert.equal(get.status, 200, describeOutcome(get));
+        assert.equal((JSON.parse(get.body ?? "{}") as Values).data.result[0].value[1], "7");
+        const post = await ask(0, grafana, "POST", "/api/v1/query", "query=vector(8)");
+        assert.equal(post.status, 200, describeOutcome(post));
+        assert.equal((JSON.parse(post.body ?? "{}") as Values).data.result[0].value[1], "8");
+    });
+
+    it("refuses a cluster certificate, no certificate, and Prometheus' admin API", async () => {
+        const asCluster = await ask(0, cluster, "GET", "/api/v1/query?query=vector(1)");
+        assert.equal(asCluster.status, 403, describeOutcome(asCluster));
+        const anonymous = await ask(0, undefined, "GET", "/api/v1/query?query=vector(1)");
+        assert.equal(anonymous.status, 400, describeOutcome(anonymous));
+        const admin = await ask(0, grafana, "POST", "/api/v1/admin/tsdb/snapshot");
+        assert.equal(admin.status, 403, describeOutcome(admin));
+        // Control: Prometheus would have answered the admin call itself (404 with the API off).
+        const direct = await plainRequest(prometheus.port, { method: "POST", path: "/api/v1/admin/tsdb/snapshot" });
+        assert.notEqual(direct.status, 403, describeOutcome(direct));
+    });
+
+    it("passes Grafana's trace reads to Tempo and nothing from a cluster", async () => {
+        const read = await ask(1, grafana, "GET", "/api/v2/search/tags?scope=resource");
+        assert.equal(read.status, 200, describeOutcome(read));
+        const fromCluster = await ask(1, cluster, "GET", "/api/search");
+        assert.equal(fromCluster.status, 403, describeOutcome(fromCluster));
+        const write = await ask(1, grafana, "POST", "/api/search", "q=1");
+        assert.equal(write.status, 403, describeOutcome(write));
+        assert.deepEqual(tempoRequests, ["GET /api/v2/search/tags?scope=resource"]);
+    });
+});
