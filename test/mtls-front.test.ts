@@ -89,7 +89,7 @@ async function frontIdentities(work: string, server: ProfileName) {
     };
 }
 
-describe("alert ingest: as declared on main", () => {
+describe("fronts: as declared on main", () => {
     let result: RenderResult;
     const byName = (name: string): ResourceRecord => {
         const record = result.records.find((r) => r.name === name && r.custom);
@@ -142,6 +142,38 @@ describe("alert ingest: as declared on main", () => {
         const annotations = (byName("main-alert-ingest").inputs as Values).spec.template.metadata.annotations;
         assert.match(annotations["observability/certificate-revision"], /^[0-9a-f]{16}$/);
         assert.match(annotations["observability/config-revision"], /^[0-9a-f]{16}$/);
+    });
+
+    it("serves Thanos Query's and Tempo's ports in-cluster only, on its own certificate", () => {
+        assert.deepEqual((byName("main-query-gateway-service").inputs.spec as Values).ports, [
+            { name: "metrics", port: 10902, targetPort: 10902 },
+            { name: "traces", port: 3200, targetPort: 3200 },
+        ]);
+        assert.ok(!result.records.some((r) => r.name === "main-query-gateway-exposure"), "the gateway is exposed");
+        const spec = (byName("main-query-gateway").inputs as Values).spec.template.spec;
+        assert.deepEqual(spec.volumes[1], { name: "tls", secret: { secretName: "query-gateway-tls" } });
+        const conf = (byName("main-query-gateway-config").inputs as Values).data["nginx.conf"] as string;
+        assert.match(conf, /proxy_pass http:\/\/thanos-query\.observability\.svc:10902;/);
+        assert.match(conf, /proxy_pass http:\/\/tempo\.observability\.svc:3200;/);
+    });
+
+    it("reads traces from the query frontend when Tempo is distributed", () => {
+        const large = queryGatewaySpec(testMain({ profile: "large", storage: TEST_S3_STORAGE }));
+        assert.equal(large.listeners[1]?.upstream, "tempo-query-frontend.observability.svc:3200");
+    });
+
+    it("refuses a listener name or an allow rule nginx would misread", () => {
+        const listener = { name: "metrics", upstream: "127.0.0.1:1", allow: ["^service GET /$"], listen: "1" };
+        const base = { probeListen: "2", tlsDir: "/tls", tempDir: "/tmp" };
+        assert.throws(
+            () => frontNginxConf({ ...base, listeners: [{ ...listener, name: "bad-name" }] }),
+            /front listener name "bad-name" is not \[a-z0-9_\]/,
+        );
+        assert.throws(
+            () => frontNginxConf({ ...base, listeners: [{ ...listener, allow: ['^service GET /" 1; default 1;'] }] }),
+            /contains a double quote/,
+        );
+        assert.match(frontNginxConf({ ...base, listeners: [listener] }), /\$observability_allowed_metrics/);
     });
 });
 
@@ -235,51 +267,6 @@ describe("alert ingest: a real nginx in front of a real Alertmanager", () => {
             headers: { "content-type": "application/json" },
         });
         assert.equal(silence.status, 403, describeOutcome(silence));
-    });
-});
-
-describe("query gateway: as declared on main", () => {
-    let result: RenderResult;
-    const byName = (name: string): ResourceRecord => {
-        const record = result.records.find((r) => r.name === name && r.custom);
-        assert.ok(record, `no ${name}`);
-        return record;
-    };
-
-    before(async () => {
-        result = await renderStack({ projectDir, stack: "main", preview: true });
-    });
-
-    it("serves Thanos Query's and Tempo's ports in-cluster only, on its own certificate", () => {
-        assert.deepEqual((byName("main-query-gateway-service").inputs.spec as Values).ports, [
-            { name: "metrics", port: 10902, targetPort: 10902 },
-            { name: "traces", port: 3200, targetPort: 3200 },
-        ]);
-        assert.ok(!result.records.some((r) => r.name === "main-query-gateway-exposure"), "the gateway is exposed");
-        const spec = (byName("main-query-gateway").inputs as Values).spec.template.spec;
-        assert.deepEqual(spec.volumes[1], { name: "tls", secret: { secretName: "query-gateway-tls" } });
-        const conf = (byName("main-query-gateway-config").inputs as Values).data["nginx.conf"] as string;
-        assert.match(conf, /proxy_pass http:\/\/thanos-query\.observability\.svc:10902;/);
-        assert.match(conf, /proxy_pass http:\/\/tempo\.observability\.svc:3200;/);
-    });
-
-    it("reads traces from the query frontend when Tempo is distributed", () => {
-        const large = queryGatewaySpec(testMain({ profile: "large", storage: TEST_S3_STORAGE }));
-        assert.equal(large.listeners[1]?.upstream, "tempo-query-frontend.observability.svc:3200");
-    });
-
-    it("refuses a listener name or an allow rule nginx would misread", () => {
-        const listener = { name: "metrics", upstream: "127.0.0.1:1", allow: ["^service GET /$"], listen: "1" };
-        const base = { probeListen: "2", tlsDir: "/tls", tempDir: "/tmp" };
-        assert.throws(
-            () => frontNginxConf({ ...base, listeners: [{ ...listener, name: "bad-name" }] }),
-            /front listener name "bad-name" is not \[a-z0-9_\]/,
-        );
-        assert.throws(
-            () => frontNginxConf({ ...base, listeners: [{ ...listener, allow: ['^service GET /" 1; default 1;'] }] }),
-            /contains a double quote/,
-        );
-        assert.match(frontNginxConf({ ...base, listeners: [listener] }), /\$observability_allowed_metrics/);
     });
 });
 
