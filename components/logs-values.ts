@@ -4,7 +4,7 @@ import { durationHours, type MainConfig, type StackConfig } from "../config";
 import { annotationKeys } from "./labels";
 import { identityMapsSnippet, tlsServerSnippet } from "./nginx-mtls";
 import { LOKI_DISTRIBUTED, RESOURCES } from "./resources";
-import { TLS_MOUNT_DIR } from "./web-config";
+import { TLS_MOUNT_DIR } from "./tls-mount";
 
 /**
  * Logs: Loki on main behind its nginx gateway, which verifies client certificates and sets the

@@ -5,7 +5,7 @@ import { annotationKeys, DASHBOARD_LABEL, FOLDER_ANNOTATION, FOLDERS } from "./l
 import type { IngestEndpoint } from "./endpoints";
 import type { RemoteWriteSpec } from "./remote-write";
 import { mebibytes, PROMETHEUS_STORAGE, REPLICAS, RESOURCES } from "./resources";
-import { TLS_MOUNT_DIR } from "./web-config";
+import { TLS_MOUNT_DIR } from "./tls-mount";
 
 /**
  * Helm values of the metrics bricks, as pure functions of the configuration: kube-prometheus-stack

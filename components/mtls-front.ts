@@ -12,7 +12,7 @@ import { identityMapsSnippet, tempPathsSnippet, tlsServerSnippet } from "./nginx
 import { RESOURCES, REPLICAS, type Brick } from "./resources";
 import { TEMPO_HTTP_PORT, tempoQueryService } from "./traces-values";
 import { images } from "./versions";
-import { TLS_MOUNT_DIR } from "./web-config";
+import { TLS_MOUNT_DIR } from "./tls-mount";
 
 /**
  * Client-verifying fronts: nginx with TLS 1.3 and the fleet CA before a brick that cannot

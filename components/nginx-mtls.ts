@@ -1,4 +1,4 @@
-import { TLS_MOUNT_DIR } from "./web-config";
+import { TLS_MOUNT_DIR } from "./tls-mount";
 
 /**
  * nginx pieces shared by every client-verifying listener of main (the Loki gateway, the

@@ -6,7 +6,7 @@ import { annotationKeys } from "./labels";
 import { bytesOf, OBJECT_STORAGE_SECRET } from "./logs-values";
 import { REPLICAS, RESOURCES, TEMPO_DISTRIBUTED } from "./resources";
 import { images } from "./versions";
-import { TLS_MOUNT_DIR } from "./web-config";
+import { TLS_MOUNT_DIR } from "./tls-mount";
 
 /**
  * Traces: Tempo on main, whose OTLP receivers verify client certificates; an OpenTelemetry

@@ -1,4 +1,3 @@
-import type * as cog from "@grafana/grafana-foundation-sdk/cog";
 import * as common from "@grafana/grafana-foundation-sdk/common";
 import {
     DashboardBuilder,
@@ -10,7 +9,6 @@ import {
     VariableRefresh,
     VariableSort,
     type Dashboard,
-    type Panel,
 } from "@grafana/grafana-foundation-sdk/dashboard";
 import * as loki from "@grafana/grafana-foundation-sdk/loki";
 import * as logs from "@grafana/grafana-foundation-sdk/logs";
@@ -59,22 +57,19 @@ export function stackDashboard(uid: string, title: string, description: string):
 }
 
 /** A PromQL target. */
-export function promql(expr: string, legend = "__auto", refId = "A"): prometheus.DataqueryBuilder {
-    return new prometheus.DataqueryBuilder().datasource(METRICS_DS).expr(expr).legendFormat(legend).refId(refId);
+export function promql(expr: string, legend = "__auto"): prometheus.DataqueryBuilder {
+    return new prometheus.DataqueryBuilder().datasource(METRICS_DS).expr(expr).legendFormat(legend).refId("A");
 }
 
 /** A LogQL target. */
-export function logql(expr: string, legend = "", refId = "A"): loki.DataqueryBuilder {
-    return new loki.DataqueryBuilder().datasource(LOGS_DS).expr(expr).legendFormat(legend).refId(refId);
+export function logql(expr: string, legend = ""): loki.DataqueryBuilder {
+    return new loki.DataqueryBuilder().datasource(LOGS_DS).expr(expr).legendFormat(legend).refId("A");
 }
 
-type Target = cog.Builder<cog.Dataquery>;
+type Target = prometheus.DataqueryBuilder | loki.DataqueryBuilder;
 
-const refIds = (targets: readonly Target[]): Target[] =>
-    targets.map((t, i) => {
-        const withRef = t as Target & { refId?: (id: string) => Target };
-        return withRef.refId ? withRef.refId(String.fromCharCode(65 + i)) : t;
-    });
+/** Targets lettered A, B, C… in panel order. */
+const refIds = (targets: readonly Target[]): Target[] => targets.map((t, i) => t.refId(String.fromCharCode(65 + i)));
 
 /** A time series panel, half the width by default. */
 export function graph(title: string, unit: string, targets: readonly Target[], span = 12) {
@@ -143,4 +138,3 @@ export const row = (title: string) => new RowBuilder(title);
 
 /** A built dashboard, as the JSON Grafana provisions. */
 export type DashboardJson = Dashboard;
-export type PanelJson = Panel;

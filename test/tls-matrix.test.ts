@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { stringify } from "yaml";
 
 import { certificateSpecs, type CertificateSpec, type ProfileName } from "../components/pki-profiles";
-import { webConfigYaml } from "../components/web-config";
+import { webConfigYaml } from "../scripts/lib/harness/web-config";
 import { describeOutcome, probeOk, request, REQUEST_TIMEOUT_MS, type Dial } from "../scripts/lib/harness/https";
 import {
     freePort,

@@ -6,7 +6,7 @@ import { stringify } from "yaml";
 import { ingestEndpoints } from "../../../components/endpoints";
 import { certificateSpecs, CLUSTER_IDENTITY_SECRET, type CertificateSpec } from "../../../components/pki-profiles";
 import { remoteWriteSpec } from "../../../components/remote-write";
-import { webConfigYaml } from "../../../components/web-config";
+import { webConfigYaml } from "./web-config";
 import type { MainConfig } from "../../../config";
 import { describeOutcome, plainRequest, probeOk, request, type Dial, type Outcome } from "./https";
 import {

@@ -1,14 +1,12 @@
 import { stringify } from "yaml";
 
-/**
- * Web configuration files of the Prometheus exporter toolkit (`--web.config.file` in
- * Prometheus and Alertmanager, `--http.config` in Thanos): TLS with client verification, from
- * the certificate files of a `kubernetes.io/tls` Secret mounted as a directory. They hold paths
- * only, never key material, so they may live in a ConfigMap.
- */
+import { TLS_MOUNT_DIR } from "../../../components/tls-mount";
 
-/** Where a brick mounts its certificate Secret. */
-export const TLS_MOUNT_DIR = "/etc/observability/tls";
+/**
+ * Web configuration files of the Prometheus exporter toolkit (`--web.config.file`) for the real
+ * Prometheus and Alertmanager servers of the tests: TLS with client verification, from the
+ * certificate files of a `kubernetes.io/tls` Secret laid out as a directory.
+ */
 
 export interface WebConfig {
     tls_server_config: {
