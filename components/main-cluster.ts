@@ -74,6 +74,9 @@ export class MainCluster extends pulumi.ComponentResource {
                         secretName: tlsSecretName({ profile: "thanos-receive", kind: "server" }),
                         revision: pki.revisions["thanos-receive"] ?? "",
                     },
+                    certificates: pki.certificates.apply((all) =>
+                        Object.entries(all).map(([id, status]) => ({ id, ...status })),
+                    ),
                 },
             },
             { parent: this, dependsOn: [namespaces, pki] },

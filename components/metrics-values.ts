@@ -1,6 +1,9 @@
 import { stringify } from "yaml";
 
-import { durationHours, type MainConfig, type StackConfig } from "../config";
+import { durationHours, receiverNeedsCredential, type MainConfig, type StackConfig } from "../config";
+import { REPLACED_DEFAULT_ALERTS } from "../alerts";
+import { ALERTMANAGER_CONFIG_SECRET, RECEIVER_CREDENTIALS_SECRET } from "./alertmanager-config";
+import { FLEET_RULES_CONFIGMAP } from "./alerting";
 import { annotationKeys, DASHBOARD_LABEL, FOLDER_ANNOTATION, FOLDERS } from "./labels";
 import type { IngestEndpoint } from "./endpoints";
 import type { RemoteWriteSpec } from "./remote-write";
@@ -129,7 +132,12 @@ export function kpsValues(input: KpsInput): Record<string, unknown> {
 
     return {
         fullnameOverride: KPS_RELEASE,
-        defaultRules: { create: true, rules: { etcd: etcd.length > 0, kubeProxy: config.talos.kubeProxy } },
+        defaultRules: {
+            create: true,
+            rules: { etcd: etcd.length > 0, kubeProxy: config.talos.kubeProxy },
+            // Each replaced by one of the stack's own rules (alerts/index.ts says why).
+            disabled: Object.fromEntries(Object.keys(REPLACED_DEFAULT_ALERTS).map((alert) => [alert, true])),
+        },
         // Grafana is the stack's own release; the chart still ships its dashboards for its sidecar,
         // with a `cluster` variable, into their own folder.
         grafana: {
@@ -147,9 +155,7 @@ export function kpsValues(input: KpsInput): Record<string, unknown> {
             },
         },
         // Sub clusters send their alerts to main's Alertmanager.
-        alertmanager: isMain
-            ? { enabled: true, alertmanagerSpec: { replicas: replicas.alertmanager, resources: res.alertmanager } }
-            : { enabled: false },
+        alertmanager: config.role === "main" ? alertmanagerValues(config) : { enabled: false },
         kubelet: { serviceMonitor: { resource: true, resourcePath: "/metrics/resource", cAdvisor: true } },
         // Talos runs these as static pods labelled like kubeadm's: the chart's selectors match once
         // the machine-config patch opens their metrics ports.
@@ -164,6 +170,24 @@ export function kpsValues(input: KpsInput): Record<string, unknown> {
             thanosService: { enabled: isMain },
             prometheusSpec,
         },
+    };
+}
+
+/** Main's Alertmanager: HA replicas, configuration and receiver credentials from the stack's Secrets. */
+function alertmanagerValues(config: MainConfig) {
+    const replicas = REPLICAS[config.profile].alertmanager;
+    const credentials = config.alerting.receivers.some(receiverNeedsCredential);
+    return {
+        enabled: true,
+        alertmanagerSpec: {
+            replicas,
+            resources: RESOURCES[config.profile].alertmanager,
+            // The chart renders no configuration of its own; the operator reads ours (P11).
+            useExistingSecret: true,
+            configSecret: ALERTMANAGER_CONFIG_SECRET,
+            ...(credentials ? { secrets: [RECEIVER_CREDENTIALS_SECRET] } : {}),
+        },
+        podDisruptionBudget: { enabled: replicas > 1, minAvailable: 1 },
     };
 }
 
@@ -279,6 +303,8 @@ export function thanosValues(input: ThanosInput): Record<string, unknown> {
             enabled: true,
             resources: res.thanosRuler,
             persistence: persistence("5Gi"),
+            // Every Alertmanager replica, through the SRV record of the operator's governing Service
+            // (its web port is named `http-web` by the chart).
             alertmanagersConfig: {
                 create: true,
                 value: stringify({
@@ -286,11 +312,15 @@ export function thanosValues(input: ThanosInput): Record<string, unknown> {
                         {
                             scheme: "http",
                             api_version: "v2",
-                            static_configs: [`${KPS_RELEASE}-alertmanager.${config.namespace}.svc:9093`],
+                            static_configs: [
+                                `dnssrv+_http-web._tcp.alertmanager-operated.${config.namespace}.svc.cluster.local`,
+                            ],
                         },
                     ],
                 }),
             },
+            // The fleet rules, generated with the rest of the stack (components/alerting.ts).
+            rules: { create: false, name: FLEET_RULES_CONFIGMAP },
             ...shared,
         },
     };

@@ -3,6 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 
 import type { MainConfig, StackConfig, StackSecrets } from "../config";
 import type { IngestEndpoints } from "./endpoints";
+import type { CertificateFacts } from "../alerts";
+import { alertingInputs, clusterRules } from "./alerting";
 import { exposeIngest } from "./exposure";
 import { commonLabels } from "./labels";
 import {
@@ -23,8 +25,15 @@ import { checkRoleArgs } from "./role-args";
 export interface MetricsArgs {
     /** The validated stack configuration. */
     config: StackConfig;
-    /** Main only: the object storage credentials, and the remote-write listener's certificate. */
-    main?: { secrets: StackSecrets; receiveTls: { secretName: string; revision: string } };
+    /**
+     * Main only: the stack's secrets (object storage, alert receivers), the remote-write
+     * listener's certificate, and the fleet's certificates for their expiry rules.
+     */
+    main?: {
+        secrets: StackSecrets;
+        receiveTls: { secretName: string; revision: string };
+        certificates: pulumi.Input<readonly CertificateFacts[]>;
+    };
     /** Sub only: main's endpoints and the Secret of this cluster's identity. */
     sub?: { endpoints: IngestEndpoints; identitySecret: string };
 }
@@ -57,7 +66,10 @@ export class Metrics extends pulumi.ComponentResource {
 
         let objstore: pulumi.Resource[] = [];
         if (config.role === "main" && args.main !== undefined) {
-            objstore = this.objectStorage(name, config, args.main.secrets);
+            objstore = [
+                ...this.objectStorage(name, config, args.main.secrets),
+                ...alertingInputs(name, config, args.main.secrets, { parent: this }),
+            ];
         }
 
         this.prometheusStack = new k8s.helm.v4.Chart(
@@ -70,6 +82,8 @@ export class Metrics extends pulumi.ComponentResource {
             ),
             { parent: this, dependsOn: objstore },
         );
+        // PrometheusRule is one of the chart's CRDs.
+        clusterRules(name, config, args.main?.certificates, { parent: this, dependsOn: [this.prometheusStack] });
 
         if (config.role === "main" && args.main !== undefined) {
             this.thanos = new k8s.helm.v4.Chart(

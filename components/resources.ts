@@ -185,7 +185,7 @@ export const REPLICAS: Record<
         front: number;
     }
 > = {
-    small: { prometheus: 1, alertmanager: 1, receiveIngestor: 1, loki: 1, tempo: 1, traceGateway: 1, front: 1 },
+    small: { prometheus: 1, alertmanager: 2, receiveIngestor: 1, loki: 1, tempo: 1, traceGateway: 1, front: 1 },
     medium: { prometheus: 2, alertmanager: 2, receiveIngestor: 1, loki: 1, tempo: 1, traceGateway: 2, front: 2 },
     large: {
         prometheus: 2,

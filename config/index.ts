@@ -3,7 +3,7 @@ import * as runtimeConfigModule from "@pulumi/pulumi/runtime/config";
 
 import { configKey, describeIssues } from "./errors";
 import { NAMESPACE } from "./namespace";
-import { configSchema, SECRET_KEYS, type SecretKeyName, type StackConfig } from "./schema";
+import { configSchema, OFFLINE_SECRET, SECRET_KEYS, type SecretKeyName, type StackConfig } from "./schema";
 
 export { NAMESPACE } from "./namespace";
 export * from "./schema";
@@ -119,6 +119,8 @@ export function validateConfig(raw: RawConfig): { config: StackConfig } | { prob
                 `${fullKey}: expected a Pulumi secret, found a plain-text value; example: ` +
                     `pulumi config rm ${fullKey} && pulumi config set --secret ${fullKey} '${secret.example}'`,
             );
+        } else if ("check" in secret && value !== OFFLINE_SECRET) {
+            problems.push(...secret.check(value, parsed.data).map((line) => `${fullKey}: ${line}`));
         }
     }
     if (problems.length > 0) return { problems: problems.sort() };

@@ -559,6 +559,244 @@ const grafanaSchema = z
     .default({ adminPasswordGeneration: 0 })
     .meta({ description: "Grafana on main: the one pane over the whole fleet." });
 
+/** Severities every alert of the stack carries, most urgent first. */
+export const SEVERITIES = ["critical", "warning", "info"] as const;
+
+/** Name of the receiver that delivers nothing: alerts stay visible in Alertmanager and Grafana. */
+export const NULL_RECEIVER = "none";
+
+const receiverName = field(
+    z
+        .string()
+        .max(63)
+        .regex(DNS_LABEL)
+        .refine((name) => name !== NULL_RECEIVER, { message: `a name other than '${NULL_RECEIVER}' (reserved)` }),
+    {
+        description: "Name of the receiver; routes and `alertReceiverCredentials` refer to it.",
+        expected: "a DNS-1123 label",
+        examples: ["oncall"],
+    },
+);
+
+const sendResolved = field(z.boolean().default(true), {
+    description: "Whether the receiver is told when an alert resolves.",
+    examples: [false],
+});
+
+const chatReceiver = (kind: "slack" | "mattermost") =>
+    z
+        .strictObject({
+            name: receiverName,
+            kind: z.literal(kind),
+            channel: field(z.string().min(1).optional(), {
+                description: "Channel to post to. Unset: the webhook's own channel.",
+                expected: "a channel name",
+                examples: ["#alerts"],
+            }),
+            sendResolved,
+        })
+        .meta({
+            description: `A ${kind === "slack" ? "Slack" : "Mattermost"} incoming webhook; its URL is the receiver's credential.`,
+        });
+
+const receiverSchema = z.discriminatedUnion("kind", [
+    z
+        .strictObject({
+            name: receiverName,
+            kind: z.literal("email"),
+            to: field(
+                z
+                    .array(
+                        field(z.email(), {
+                            description: "An address the alert mails go to.",
+                            expected: "an e-mail address",
+                            examples: ["sre@example.com"],
+                        }),
+                    )
+                    .min(1),
+                {
+                    description: "Addresses the alert mails go to.",
+                    expected: "a non-empty list of e-mail addresses",
+                    examples: [["sre@example.com"]],
+                },
+            ),
+            from: field(z.email(), {
+                description: "Sender address of the alert mails.",
+                expected: "an e-mail address",
+                examples: ["alertmanager@example.com"],
+            }),
+            smarthost: field(z.string().regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/), {
+                description: "SMTP server, host and port. STARTTLS is required.",
+                expected: "host:port",
+                examples: ["smtp.example.com:587"],
+            }),
+            username: field(z.string().min(1).optional(), {
+                description: "SMTP user. Set: its password is the receiver's credential.",
+                expected: "a user name",
+                examples: ["alertmanager"],
+            }),
+            sendResolved,
+        })
+        .meta({ description: "E-mail through an SMTP server." }),
+    chatReceiver("slack"),
+    chatReceiver("mattermost"),
+    z
+        .strictObject({ name: receiverName, kind: z.literal("teams"), sendResolved })
+        .meta({ description: "A Microsoft Teams Workflows webhook; its URL is the receiver's credential." }),
+    z
+        .strictObject({
+            name: receiverName,
+            kind: z.literal("webhook"),
+            url: field(z.url({ protocol: /^https?$/ }), {
+                description:
+                    "Where Alertmanager POSTs its JSON payload. Keep secrets out of it: a bearer " +
+                    "token goes in the receiver's credential (`bearerToken: true`).",
+                expected: "an http(s) URL",
+                examples: ["https://hooks.example.com/alertmanager"],
+            }),
+            bearerToken: field(z.boolean().default(false), {
+                description: "Send the receiver's credential as an `Authorization: Bearer` token.",
+                examples: [true],
+            }),
+            sendResolved,
+        })
+        .meta({ description: "Any HTTP endpoint that takes Alertmanager's webhook payload." }),
+    z
+        .strictObject({ name: receiverName, kind: z.literal("pagerduty"), sendResolved })
+        .meta({ description: "PagerDuty Events API v2; the integration's routing key is the receiver's credential." }),
+]);
+
+export type ReceiverConfig = z.output<typeof receiverSchema>;
+
+/** Whether a receiver needs a credential in `alertReceiverCredentials`. */
+export function receiverNeedsCredential(receiver: ReceiverConfig): boolean {
+    switch (receiver.kind) {
+        case "email":
+            return receiver.username !== undefined;
+        case "webhook":
+            return receiver.bearerToken;
+        default:
+            return true;
+    }
+}
+
+const routeSchema = z
+    .strictObject({
+        receiver: field(z.string().min(1), {
+            description: "The receiver alerts matching this route go to.",
+            expected: "the name of a receiver in `alerting.receivers`",
+            examples: ["oncall"],
+        }),
+        severities: field(z.array(z.enum(SEVERITIES)).min(1).optional(), {
+            description: "Match alerts of these severities. Unset: any.",
+            expected: "a list of critical, warning, info",
+            examples: [["critical"]],
+        }),
+        clusters: field(z.array(z.string().regex(DNS_LABEL)).min(1).optional(), {
+            description: "Match alerts of these clusters. Unset: any.",
+            expected: "a list of cluster names",
+            examples: [["edge-a"]],
+        }),
+        alertnames: field(
+            z
+                .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
+                .min(1)
+                .optional(),
+            {
+                description: "Match these alerts only. Unset: any.",
+                expected: "a list of alert names",
+                examples: [["ClusterMetricsAbsent"]],
+            },
+        ),
+    })
+    .meta({ description: "Alerts matching every set field go to `receiver`; the first matching route wins." });
+
+const alertingSchema = z
+    .strictObject({
+        receivers: z.array(receiverSchema).default([]).meta({
+            description: "Where alerts are delivered. Credentials go in the `alertReceiverCredentials` secret.",
+        }),
+        routes: z
+            .array(routeSchema)
+            .default([])
+            .meta({
+                description:
+                    "Routing by severity, cluster and alert name, tried in order before `defaultReceiver`. " +
+                    "Info alerts that no route matches are not notified (the weekly report lists them).",
+            }),
+        defaultReceiver: field(z.string().min(1).optional(), {
+            description:
+                "Receiver of critical and warning alerts no route matches. Unset: they are only " +
+                "visible in Alertmanager and Grafana.",
+            expected: "the name of a receiver in `alerting.receivers`",
+            examples: ["chat"],
+        }),
+        heartbeatReceiver: field(z.string().min(1).optional(), {
+            description:
+                "Receiver of main's always-firing Watchdog, every minute, for an external " +
+                "dead-man's switch (a webhook to a heartbeat service). Unset: not sent.",
+            expected: "the name of a receiver in `alerting.receivers`",
+            examples: ["heartbeat"],
+        }),
+        runbookBaseUrl: field(z.string().min(1).default("docs/runbooks"), {
+            description:
+                "Base of every alert's `runbook_url` (`<base>/<AlertName>.md`): where this " +
+                "repository's docs/runbooks is browsable.",
+            expected: "a URL or path",
+            examples: ["https://git.example.com/platform/observability/-/blob/main/docs/runbooks"],
+        }),
+        serviceErrorRatio: field(z.number().gt(0).lt(1).default(0.05), {
+            description: "Share of failed server spans of a service above which ServiceErrorRateHigh fires.",
+            expected: "a number between 0 and 1",
+            examples: [0.02],
+        }),
+        serviceLatencySeconds: field(z.number().positive().default(2), {
+            description: "95th percentile server-span latency of a service above which ServiceLatencyHigh fires.",
+            expected: "a number of seconds",
+            examples: [0.5],
+        }),
+    })
+    .superRefine((alerting, ctx) => {
+        const names = new Map<string, number>();
+        alerting.receivers.forEach((receiver, index) => {
+            const first = names.get(receiver.name);
+            if (first !== undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["receivers", index, "name"],
+                    input: receiver.name,
+                    message: `a name not used by another receiver (receivers[${first}] has it)`,
+                });
+            } else {
+                names.set(receiver.name, index);
+            }
+        });
+        const known = `one of the receivers' names (${[...names.keys()].join(", ") || "none defined"})`;
+        const refer = (path: (string | number)[], name: string | undefined) => {
+            if (name !== undefined && !names.has(name)) {
+                ctx.addIssue({ code: "custom", path, input: name, message: known });
+            }
+        };
+        alerting.routes.forEach((route, index) => refer(["routes", index, "receiver"], route.receiver));
+        refer(["defaultReceiver"], alerting.defaultReceiver);
+        refer(["heartbeatReceiver"], alerting.heartbeatReceiver);
+    })
+    .default({
+        receivers: [],
+        routes: [],
+        runbookBaseUrl: "docs/runbooks",
+        serviceErrorRatio: 0.05,
+        serviceLatencySeconds: 2,
+    })
+    .meta({ description: "Alertmanager on main: receivers and routing of every cluster's alerts." });
+
+export type AlertingConfig = z.output<typeof alertingSchema>;
+
+const subAlertingSchema = z
+    .strictObject({ runbookBaseUrl: alertingSchema.unwrap().shape.runbookBaseUrl })
+    .default({ runbookBaseUrl: "docs/runbooks" })
+    .meta({ description: "This cluster's alert rules (delivery is configured on main)." });
+
 const common = {
     cluster: clusterSchema,
     kubernetes: kubernetesSchema,
@@ -579,6 +817,7 @@ export const mainSchema = z
         retention: mainRetentionSchema,
         pki: pkiSchema,
         grafana: grafanaSchema,
+        alerting: alertingSchema,
         subClusters: z
             .array(subClusterEntry)
             .superRefine((subs, ctx) => {
@@ -636,6 +875,7 @@ export const subSchema = z.strictObject({
         examples: ["acme/observability/main"],
     }),
     retention: subRetentionSchema,
+    alerting: subAlertingSchema,
 });
 
 /** The whole `observability:` namespace, checked against the shape of its role. */
@@ -648,6 +888,12 @@ export type MainConfig = z.output<typeof mainSchema>;
 export type SubConfig = z.output<typeof subSchema>;
 export type StorageConfig = z.output<typeof storageSchema>;
 
+/**
+ * The value the offline render hands the program for an encrypted config value, which it cannot
+ * decrypt: code that reads a secret's content accepts it in place of any well-formed value.
+ */
+export const OFFLINE_SECRET = "[secret]";
+
 /** Keys read with `requireSecret`, never through the schema. */
 export interface SecretKey {
     key: string;
@@ -657,6 +903,46 @@ export interface SecretKey {
     /** Whether the validated config needs this secret. */
     requiredWhen: (config: StackConfig) => boolean;
     example: string;
+    /**
+     * Problems with the value itself, one line each after the key; never quotes the value.
+     * Runs only when the key is set as a secret, and not on the offline render's placeholder.
+     */
+    check?: (value: string, config: StackConfig) => string[];
+}
+
+/** Problems with `alertReceiverCredentials`: a JSON object of one credential per receiver that needs one. */
+export function checkReceiverCredentials(value: string, config: StackConfig): string[] {
+    if (config.role !== "main") return [];
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(value);
+    } catch {
+        return ['expected a JSON object {"<receiver>": "<credential>"}, found text that is not JSON'];
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        return [
+            `expected a JSON object {"<receiver>": "<credential>"}, found ${Array.isArray(parsed) ? "an array" : typeof parsed}`,
+        ];
+    }
+    const entries = parsed as Record<string, unknown>;
+    const needed = new Set(config.alerting.receivers.filter(receiverNeedsCredential).map((r) => r.name));
+    const problems: string[] = [];
+    for (const name of needed) {
+        const credential = entries[name];
+        if (typeof credential !== "string" || credential === "") {
+            problems.push(
+                `expected a non-empty string for receiver '${name}', found ${credential === undefined ? "nothing" : typeof credential === "string" ? "an empty string" : typeof credential}`,
+            );
+        }
+    }
+    for (const name of Object.keys(entries)) {
+        if (!needed.has(name)) {
+            problems.push(
+                `expected only receivers that take a credential (${[...needed].join(", ")}), found '${name}'`,
+            );
+        }
+    }
+    return problems.sort();
 }
 
 export const SECRET_KEYS = [
@@ -680,6 +966,17 @@ export const SECRET_KEYS = [
         description: "Client secret of Grafana's OAuth2 client (grafana.oidc).",
         requiredWhen: (c) => c.role === "main" && c.grafana.oidc !== undefined,
         example: "s3cr3t-from-the-identity-provider",
+    },
+    {
+        key: "alertReceiverCredentials",
+        roles: ["main"],
+        description:
+            "One credential per alert receiver that takes one, as a JSON object by receiver name: " +
+            "webhook URL (slack, mattermost, teams), routing key (pagerduty), SMTP password " +
+            "(email with username), bearer token (webhook with bearerToken).",
+        requiredWhen: (c) => c.role === "main" && c.alerting.receivers.some(receiverNeedsCredential),
+        example: '{"oncall":"R0UTINGKEY","chat":"https://hooks.slack.com/services/T0/B0/XXXX"}',
+        check: checkReceiverCredentials,
     },
 ] as const satisfies readonly SecretKey[];
 

@@ -1,3 +1,5 @@
+import { CERTIFICATE_EXPIRY_METRIC, CERTIFICATE_RENEWAL_METRIC } from "../alerts/certificates";
+
 /**
  * Every metric name the stack's dashboards (and alert rules) may use: the ones its own bricks
  * and scrape configuration produce, by producer. A query naming anything else would show an
@@ -19,6 +21,14 @@ export const METRIC_CATALOG = {
         "prometheus_rule_evaluation_failures_total",
         "prometheus_config_last_reload_successful",
         "prometheus_tsdb_head_series",
+        "prometheus_tsdb_lowest_timestamp_seconds",
+        "prometheus_tsdb_size_retentions_total",
+        "prometheus_tsdb_time_retentions_total",
+        "prometheus_tsdb_storage_blocks_bytes",
+        "prometheus_tsdb_compactions_failed_total",
+        "prometheus_notifications_errors_total",
+        "prometheus_notifications_sent_total",
+        "prometheus_notifications_alertmanagers_discovered",
     ],
     /** kube-state-metrics. */
     kubeStateMetrics: [
@@ -28,6 +38,9 @@ export const METRIC_CATALOG = {
         "kube_pod_container_status_last_terminated_reason",
         "kube_pod_status_phase",
         "kube_node_status_allocatable",
+        "kube_node_role",
+        "kube_pod_status_ready",
+        "kube_pod_container_resource_limits",
     ],
     /** The kubelet's cAdvisor endpoint. */
     cadvisor: ["container_cpu_usage_seconds_total", "container_memory_working_set_bytes"],
@@ -51,8 +64,21 @@ export const METRIC_CATALOG = {
         "etcd_disk_wal_fsync_duration_seconds_bucket",
         "etcd_disk_backend_commit_duration_seconds_bucket",
     ],
-    /** Thanos on main (Receive, Compactor). */
-    thanos: ["http_requests_total", "thanos_receive_replications_total", "thanos_compact_halted"],
+    /** Thanos on main (Receive, Compactor, Store Gateway, Ruler; object storage calls of each). */
+    thanos: [
+        "http_requests_total",
+        "thanos_receive_replications_total",
+        "thanos_compact_halted",
+        "thanos_compact_iterations_total",
+        "thanos_compact_group_compactions_failures_total",
+        "thanos_compact_todo_compactions",
+        "thanos_objstore_bucket_operations_total",
+        "thanos_objstore_bucket_operation_failures_total",
+        "thanos_objstore_bucket_last_successful_upload_time",
+        "thanos_alert_sender_alerts_dropped_total",
+        "thanos_alert_sender_errors_total",
+        "thanos_rule_config_last_reload_successful",
+    ],
     /** Vector's `internal_metrics`, on every node of every cluster. */
     vector: [
         "vector_buffer_size_bytes",
@@ -67,6 +93,9 @@ export const METRIC_CATALOG = {
         "loki_distributor_bytes_received_total",
         "loki_discarded_samples_total",
         "loki_request_duration_seconds_bucket",
+        "loki_request_duration_seconds_count",
+        "loki_compactor_apply_retention_last_successful_run_timestamp_seconds",
+        "loki_compactor_apply_retention_operation_total",
     ],
     /** Tempo on main, and the span metrics its metrics-generator writes. */
     tempo: [
@@ -78,6 +107,8 @@ export const METRIC_CATALOG = {
         "traces_spanmetrics_latency_bucket",
         "traces_service_graph_request_total",
         "traces_service_graph_request_failed_total",
+        "tempodb_retention_errors_total",
+        "tempodb_retention_deleted_total",
     ],
     /** The OpenTelemetry Collector trace gateway: no `_total` suffix on its counters. */
     collector: [
@@ -89,6 +120,8 @@ export const METRIC_CATALOG = {
         "otelcol_receiver_accepted_spans",
         "otelcol_receiver_refused_spans",
     ],
+    /** The stack's own recording rules: the fleet PKI's certificates, written at each `pulumi up`. */
+    recorded: [CERTIFICATE_EXPIRY_METRIC, CERTIFICATE_RENEWAL_METRIC],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The catalog as one set of names. */

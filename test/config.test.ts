@@ -62,6 +62,13 @@ describe("stack config: valid input", () => {
             },
             exposure: { domain: "obs.example.com", kind: "traefik-passthrough" },
             grafana: { adminPasswordGeneration: 0 },
+            alerting: {
+                receivers: [],
+                routes: [],
+                runbookBaseUrl: "docs/runbooks",
+                serviceErrorRatio: 0.05,
+                serviceLatencySeconds: 2,
+            },
             storage: { kind: "filesystem", size: "50Gi" },
             retention: {
                 metrics: { raw: "30d", fiveMinutes: "180d", oneHour: "1y", local: "2d" },
@@ -105,6 +112,7 @@ describe("stack config: valid input", () => {
             },
             mainStack: "acme/observability/main",
             retention: { metrics: { local: "2d" } },
+            alerting: { runbookBaseUrl: "docs/runbooks" },
         });
     });
 
@@ -216,14 +224,14 @@ describe("stack config: one line per problem, naming the key", () => {
     it("rejects an unknown key and suggests the closest known one", () => {
         assert.deepEqual(problems({ ...validSub, retension: {} }), [
             "observability:retension: expected one of the known keys here (role, cluster, kubernetes, namespace, " +
-                'profile, talos, metrics, logs, traces, mainStack, retention), found unknown key "retension"; did you mean retention?',
+                'profile, talos, metrics, logs, traces, mainStack, retention, alerting), found unknown key "retension"; did you mean retention?',
         ]);
     });
 
     it("rejects a key that belongs to the other role", () => {
         assert.deepEqual(problems({ ...validSub, subClusters: [] }), [
             "observability:subClusters: expected one of the known keys here (role, cluster, kubernetes, namespace, " +
-                'profile, talos, metrics, logs, traces, mainStack, retention), found unknown key "subClusters"',
+                'profile, talos, metrics, logs, traces, mainStack, retention, alerting), found unknown key "subClusters"',
         ]);
     });
 
@@ -351,7 +359,7 @@ describe("stack config: secrets", () => {
         const found = problems({ ...validSub, cluster: { name: "Top_S3cret" }, profile: "huge" }, ["cluster"]);
         assert.deepEqual(found, [
             "observability:cluster: expected a plain value (secrets belong only in observability:s3AccessKeyId, " +
-                "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret), found a secret; set it again without --secret",
+                "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret, observability:alertReceiverCredentials), found a secret; set it again without --secret",
             'observability:profile: expected one of "small", "medium", "large", found "huge"; example: small',
         ]);
         assert.doesNotMatch(found.join("\n"), /Top_S3cret/);
@@ -360,7 +368,7 @@ describe("stack config: secrets", () => {
     it("refuses a secret inside a plain configuration key", () => {
         assert.deepEqual(problems(validSub, ["cluster"]), [
             "observability:cluster: expected a plain value (secrets belong only in observability:s3AccessKeyId, " +
-                "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret), found a secret; set it again without --secret",
+                "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret, observability:alertReceiverCredentials), found a secret; set it again without --secret",
         ]);
     });
 
@@ -435,5 +443,154 @@ describe("stack config: grafana", () => {
         );
         assert.ok(secrets.grafanaOidcClientSecret !== undefined);
         assert.equal(await pulumi.isSecret(secrets.grafanaOidcClientSecret), true);
+    });
+});
+
+describe("stack config: alerting", () => {
+    const pager = { name: "pager", kind: "pagerduty" };
+    const chat = { name: "chat", kind: "slack" };
+    const withAlerting = (alerting: Record<string, unknown>, credentials?: unknown) => ({
+        ...validMain,
+        alerting,
+        ...(credentials !== undefined
+            ? { alertReceiverCredentials: typeof credentials === "string" ? credentials : JSON.stringify(credentials) }
+            : {}),
+    });
+
+    it("accepts receivers and routes, and reads their credentials as a Pulumi secret", async () => {
+        const { config, secrets } = loadConfig(
+            raw(
+                withAlerting(
+                    {
+                        receivers: [pager, chat],
+                        routes: [{ receiver: "pager", severities: ["critical"] }],
+                        defaultReceiver: "chat",
+                    },
+                    { pager: "KEY", chat: "https://hooks.slack.com/services/X" },
+                ),
+                ["alertReceiverCredentials"],
+            ),
+        );
+        assert.equal(config.role === "main" && config.alerting.receivers.length, 2);
+        assert.ok(secrets.alertReceiverCredentials !== undefined);
+        assert.equal(await pulumi.isSecret(secrets.alertReceiverCredentials), true);
+    });
+
+    it("names a route, default or heartbeat receiver that is not defined", () => {
+        assert.deepEqual(
+            problems(
+                withAlerting({
+                    receivers: [],
+                    routes: [{ receiver: "pagr" }],
+                    defaultReceiver: "chat",
+                    heartbeatReceiver: "hb",
+                }),
+            ),
+            [
+                'observability:alerting.defaultReceiver: expected one of the receivers\' names (none defined), found "chat"; example: chat',
+                'observability:alerting.heartbeatReceiver: expected one of the receivers\' names (none defined), found "hb"; example: heartbeat',
+                'observability:alerting.routes[0].receiver: expected one of the receivers\' names (none defined), found "pagr"; example: oncall',
+            ],
+        );
+    });
+
+    it("rejects two receivers with one name, and the reserved name", () => {
+        const found = problems(
+            withAlerting({ receivers: [pager, { ...chat, name: "pager" }, { ...chat, name: "none" }] }),
+        );
+        assert.ok(
+            found.some((p) =>
+                p.startsWith(
+                    "observability:alerting.receivers[1].name: expected a name not used by another receiver (receivers[0] has it)",
+                ),
+            ),
+            found.join("\n"),
+        );
+        assert.ok(
+            found.some((p) =>
+                p.startsWith("observability:alerting.receivers[2].name: expected a name other than 'none'"),
+            ),
+            found.join("\n"),
+        );
+    });
+
+    it("rejects an unknown receiver kind and an e-mail receiver without addresses, naming the field", () => {
+        const found = problems(
+            withAlerting({
+                receivers: [
+                    { name: "x", kind: "opsgenie" },
+                    { name: "m", kind: "email", to: [], from: "am@example.com", smarthost: "smtp:587" },
+                ],
+            }),
+        );
+        assert.ok(
+            found.some((p) => p.startsWith("observability:alerting.receivers[0].kind:")),
+            found.join("\n"),
+        );
+        assert.ok(
+            found.some((p) => p.startsWith("observability:alerting.receivers[1].to:")),
+            found.join("\n"),
+        );
+    });
+
+    it("asks for the credentials of receivers that take one, with the command that sets them", () => {
+        const [problem, ...rest] = problems(withAlerting({ receivers: [pager] }));
+        assert.deepEqual(rest, []);
+        assert.match(
+            problem ?? "",
+            /^observability:alertReceiverCredentials: expected a Pulumi secret .*found nothing .*pulumi config set --secret observability:alertReceiverCredentials/,
+        );
+        // A webhook without a bearer token and an e-mail receiver without a user take none.
+        assert.ok(
+            "config" in
+                validateConfig(
+                    raw(
+                        withAlerting({
+                            receivers: [
+                                { name: "hook", kind: "webhook", url: "https://hooks.example.com/x" },
+                                {
+                                    name: "mail",
+                                    kind: "email",
+                                    to: ["sre@example.com"],
+                                    from: "am@example.com",
+                                    smarthost: "relay:25",
+                                },
+                            ],
+                        }),
+                    ),
+                ),
+        );
+    });
+
+    it("checks the credentials object without quoting any credential", () => {
+        const secretValue = "TOP-SECRET-VALUE";
+        const cases: [unknown, string][] = [
+            [
+                "not json " + secretValue,
+                'expected a JSON object {"<receiver>": "<credential>"}, found text that is not JSON',
+            ],
+            [[secretValue], 'expected a JSON object {"<receiver>": "<credential>"}, found an array'],
+            [{}, "expected a non-empty string for receiver 'pager', found nothing"],
+            [{ pager: "" }, "expected a non-empty string for receiver 'pager', found an empty string"],
+            [
+                { pager: "K", stray: secretValue },
+                "expected only receivers that take a credential (pager), found 'stray'",
+            ],
+        ];
+        for (const [credentials, message] of cases) {
+            const found = problems(withAlerting({ receivers: [pager] }, credentials), ["alertReceiverCredentials"]);
+            assert.deepEqual(found, [`observability:alertReceiverCredentials: ${message}`]);
+            assert.ok(!found.join("").includes(secretValue));
+        }
+    });
+
+    it("refuses the credentials in plain text", () => {
+        const found = problems(withAlerting({ receivers: [pager] }, { pager: "PLAIN-PAGER-KEY" }));
+        assert.equal(found.length, 1);
+        assert.match(
+            found[0] ?? "",
+            /^observability:alertReceiverCredentials: expected a Pulumi secret, found a plain-text value/,
+        );
+        assert.ok(!(found[0] ?? "").includes("PLAIN-PAGER-KEY"));
     });
 });

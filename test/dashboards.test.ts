@@ -5,7 +5,6 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 
 import { parser as logqlParser } from "@grafana/lezer-logql";
-import { parser as promqlParser } from "@prometheus-io/lezer-promql";
 import { stringify } from "yaml";
 
 import { DATASOURCE_UIDS } from "../components/grafana-values";
@@ -15,6 +14,7 @@ import { METRIC_CATALOG, STACK_METRICS, stackDashboards, type StackDashboard } f
 import { locateBinaries } from "../scripts/lib/harness/processes";
 import { renderStack, type RenderResult } from "../scripts/lib/render";
 import { projectDir, tempDir, testMain } from "./helpers";
+import { parsePromql as parsePromqlText, type ParsedPromql } from "./promql";
 
 type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- dashboard JSON
 
@@ -54,31 +54,9 @@ function substituteVariables(expr: string): string {
         .replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)/g, "x");
 }
 
-interface ParsedPromql {
-    errors: number;
-    metrics: string[];
-    /** Label names matched in selectors, by metric. */
-    matchers: Map<string, string[]>;
-}
-
+/** A dashboard query parsed by Prometheus' grammar, Grafana's variables substituted first. */
 function parsePromql(expr: string): ParsedPromql {
-    const text = substituteVariables(expr);
-    const cursor = promqlParser.parse(text).cursor();
-    const result: ParsedPromql = { errors: 0, metrics: [], matchers: new Map() };
-    let metric = "";
-    do {
-        if (cursor.type.isError) result.errors++;
-        if (cursor.name === "VectorSelector") metric = "";
-        if (cursor.name === "Identifier") {
-            metric = text.slice(cursor.from, cursor.to);
-            result.metrics.push(metric);
-            result.matchers.set(metric, result.matchers.get(metric) ?? []);
-        }
-        if (cursor.name === "LabelName" && metric !== "") {
-            result.matchers.get(metric)?.push(text.slice(cursor.from, cursor.to));
-        }
-    } while (cursor.next());
-    return result;
+    return parsePromqlText(substituteVariables(expr));
 }
 
 function parseLogql(expr: string): { errors: number; labels: string[] } {

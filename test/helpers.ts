@@ -53,21 +53,26 @@ const S3_SECRET_KEYS = ["observability:s3AccessKeyId", "observability:s3SecretAc
  * A validated stack configuration from `observability:` keys given as plain data, as a stack
  * file would hold them. With S3 storage, the two credentials are stood in as secrets.
  */
-export function stackConfig(values: Record<string, unknown>): StackConfig {
+export function stackConfig(values: Record<string, unknown>, secrets: Record<string, string> = {}): StackConfig {
     const raw: Record<string, string> = {};
     for (const [key, value] of Object.entries(values)) {
         raw[`observability:${key}`] = typeof value === "string" ? value : JSON.stringify(value);
     }
+    const secretKeys = Object.keys(secrets).map((key) => `observability:${key}`);
+    for (const [key, value] of Object.entries(secrets)) raw[`observability:${key}`] = value;
     const s3 = raw["observability:storage"]?.includes('"s3"') === true;
     if (s3) for (const key of S3_SECRET_KEYS) raw[key] = "stand-in";
-    const result = validateConfig({ values: raw, isSecret: (key) => s3 && S3_SECRET_KEYS.includes(key) });
+    const result = validateConfig({
+        values: raw,
+        isSecret: (key) => (s3 && S3_SECRET_KEYS.includes(key)) || secretKeys.includes(key),
+    });
     if (!("config" in result)) throw new Error(result.problems.join("\n"));
     return result.config;
 }
 
 /** A validated main configuration: {@link stackConfig} with `role: main`. */
-export function mainConfig(values: Record<string, unknown>): MainConfig {
-    const config = stackConfig({ role: "main", ...values });
+export function mainConfig(values: Record<string, unknown>, secrets: Record<string, string> = {}): MainConfig {
+    const config = stackConfig({ role: "main", ...values }, secrets);
     if (config.role !== "main") throw new Error("expected a main config");
     return config;
 }

@@ -10,6 +10,7 @@ import { stringify } from "yaml";
 import { alertIngestSpec, frontNginxConf, queryGatewaySpec, type FrontSpec } from "../components/mtls-front";
 import { certificateSpecs, type CertificateSpec, type ProfileName } from "../components/pki-profiles";
 import { describeOutcome, plainRequest, probeOk, request, type Outcome } from "../scripts/lib/harness/https";
+import { startAlertmanager } from "../scripts/lib/harness/alertmanager";
 import { locateNginx } from "../scripts/lib/harness/nginx";
 import {
     freePort,
@@ -205,23 +206,11 @@ describe("alert ingest: a real nginx in front of a real Alertmanager", () => {
         let tlsDir: string;
         ({ ca, tlsDir, cluster, grafana } = await frontIdentities(work, "alertmanager"));
 
-        const amPort = await freePort();
-        fs.writeFileSync(
-            path.join(work, "alertmanager.yml"),
-            stringify({ route: { receiver: "blackhole" }, receivers: [{ name: "blackhole" }] }),
-        );
-        alertmanager = startServer(
-            "alertmanager",
-            binaries.alertmanager,
-            [
-                `--config.file=${path.join(work, "alertmanager.yml")}`,
-                `--storage.path=${path.join(work, "am-data")}`,
-                `--web.listen-address=${HOST}:${amPort}`,
-                "--cluster.listen-address=",
-            ],
-            amPort,
-        );
-        await waitReady(alertmanager, () => probeOk(plainRequest(amPort, { path: "/-/ready" })));
+        alertmanager = await startAlertmanager(binaries.alertmanager, work, {
+            route: { receiver: "blackhole" },
+            receivers: [{ name: "blackhole" }],
+        });
+        const amPort = alertmanager.port;
 
         nginx = await startFront(nginxBinary, work, tlsDir, alertIngestSpec("observability"), [`${HOST}:${amPort}`]);
     });

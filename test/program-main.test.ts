@@ -30,10 +30,12 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-fleet-overview | obs:index:Grafana::hub-grafana",
             "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-pipeline-health | obs:index:Grafana::hub-grafana",
             "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-talos | obs:index:Grafana::hub-grafana",
+            "kubernetes:core/v1:ConfigMap | hub-metrics-fleet-rules | obs:index:Metrics::hub-metrics",
             "kubernetes:core/v1:ConfigMap | hub-query-gateway-config | obs:index:MtlsFront::hub-query-gateway",
             "kubernetes:core/v1:Namespace | hub-namespaces-agents | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Namespace | hub-namespaces-core | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Secret | hub-grafana-admin | obs:index:Grafana::hub-grafana",
+            "kubernetes:core/v1:Secret | hub-metrics-alertmanager-config | obs:index:Metrics::hub-metrics",
             "kubernetes:core/v1:Secret | hub-metrics-objstore | obs:index:Metrics::hub-metrics",
             "kubernetes:core/v1:Secret | hub-object-storage | obs:index:MainCluster::hub",
             "kubernetes:core/v1:Service | hub-alert-ingest-exposure | obs:index:MtlsFront::hub-alert-ingest",
@@ -50,6 +52,8 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:helm.sh/v4:Chart | hub-traces-gateway | obs:index:Traces::hub-traces",
             "kubernetes:helm.sh/v4:Chart | hub-traces-tempo | obs:index:Traces::hub-traces",
             "kubernetes:monitoring.coreos.com/v1:PodMonitor | hub-logs-vector-metrics | obs:index:Logs::hub-logs",
+            "kubernetes:monitoring.coreos.com/v1:PrometheusRule | hub-metrics-certificate-rules | obs:index:Metrics::hub-metrics",
+            "kubernetes:monitoring.coreos.com/v1:PrometheusRule | hub-metrics-rules | obs:index:Metrics::hub-metrics",
             "obs:index:Grafana | hub-grafana | obs:index:MainCluster::hub",
             "obs:index:Logs | hub-logs | obs:index:MainCluster::hub",
             "obs:index:MainCluster | hub | pulumi:pulumi:Stack::observability-main-s3",
@@ -75,8 +79,9 @@ describe("program: main stack with S3 storage", () => {
         // Thanos object storage Secret, the metrics, logs, traces and alerts LoadBalancers, seven charts
         // (kps, Thanos, Loki, Vector, Tempo, the trace gateway, Grafana), the ConfigMap, Deployment and
         // Service of each front (alert ingest, query gateway), Vector's PodMonitor, Grafana's admin
-        // Secret and its three dashboard ConfigMaps.
-        assert.equal(kubernetesObjects.length, 2 + 1 + 9 + 1 + 4 + 7 + 2 * 3 + 1 + 1 + 3);
+        // Secret and its three dashboard ConfigMaps, the Alertmanager configuration Secret, the fleet
+        // rules ConfigMap and two PrometheusRules (cluster rules, certificate rules).
+        assert.equal(kubernetesObjects.length, 2 + 1 + 9 + 1 + 4 + 7 + 2 * 3 + 1 + 1 + 3 + 1 + 1 + 2);
         for (const record of kubernetesObjects) {
             assert.match(record.provider ?? "", /[:$]pulumi:providers:kubernetes::kubernetes::/, record.name);
         }

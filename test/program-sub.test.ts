@@ -23,6 +23,7 @@ describe("program: example sub stack in preview", () => {
             "kubernetes:helm.sh/v4:Chart | sub-eu-1-metrics-kps | obs:index:Metrics::sub-eu-1-metrics",
             "kubernetes:helm.sh/v4:Chart | sub-eu-1-traces-gateway | obs:index:Traces::sub-eu-1-traces",
             "kubernetes:monitoring.coreos.com/v1:PodMonitor | sub-eu-1-logs-vector-metrics | obs:index:Logs::sub-eu-1-logs",
+            "kubernetes:monitoring.coreos.com/v1:PrometheusRule | sub-eu-1-metrics-rules | obs:index:Metrics::sub-eu-1-metrics",
             "obs:index:Logs | sub-eu-1-logs | obs:index:SubCluster::sub-eu-1",
             "obs:index:Metrics | sub-eu-1-metrics | obs:index:SubCluster::sub-eu-1",
             "obs:index:Namespaces | sub-eu-1-namespaces | obs:index:SubCluster::sub-eu-1",

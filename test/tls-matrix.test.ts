@@ -44,8 +44,11 @@ const SUB_CLUSTER = "sub-eu-1";
 
 // --- binaries -------------------------------------------------------------------------------
 
+/** The binaries the matrix runs. */
+type MatrixBinary = Extract<BinaryName, "prometheus" | "promtool" | "alertmanager">;
+
 /** Every binary the matrix runs, or an error naming the Debian package of each missing one. */
-const locateBinaries = (): Record<BinaryName, string> =>
+const locateBinaries = (): Record<MatrixBinary, string> =>
     locate(["prometheus", "promtool", "alertmanager"], "the TLS matrix needs real servers");
 
 // --- config and certificates ----------------------------------------------------------------
@@ -175,7 +178,7 @@ const MATRIX: readonly MatrixCase[] = [
 
 interface ServerUnderTest {
     name: string;
-    binary: BinaryName;
+    binary: MatrixBinary;
     profile: ProfileName;
     args: (files: { dir: string; webConfig: string; port: number }) => string[];
     config: unknown;
@@ -221,7 +224,7 @@ it("finds prometheus, promtool and Alertmanager installed, as the TLS matrix run
 
 describe("TLS matrix: real Prometheus and Alertmanager on fleet certificates", () => {
     const work = tempDir("tls-matrix");
-    let binaries: Record<BinaryName, string>;
+    let binaries: Record<MatrixBinary, string>;
     let ca: Authority;
     const identities = new Map<IdentityName, Issued | undefined>();
     const serverCerts = new Map<ProfileName, Issued>();

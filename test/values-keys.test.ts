@@ -325,6 +325,9 @@ const CHART_RULES: Readonly<Record<string, ChartRule>> = {
             "prometheus.prometheusSpec.scrapeClasses[].{tlsConfig,authorization,attachMetadata}.**",
             // Commented out in values.yaml; the template sets it on the Alertmanager resource.
             "alertmanager.alertmanagerSpec.configSecret",
+            // `{}`: alert name to true; every default alert's template checks its own entry
+            // (`.Values.defaultRules.disabled.<AlertName>`). Names checked in test/alerts.test.ts.
+            "defaultRules.disabled.*",
             // `{}`: annotation name to value on the dashboard ConfigMaps (the Grafana folder).
             "grafana.sidecar.dashboards.annotations.*",
             // ServiceMonitor relabelings: RelabelConfig items (some defaults hold an item with fewer fields).

@@ -3,6 +3,8 @@ import * as path from "node:path";
 
 import { parse } from "yaml";
 
+import { OFFLINE_SECRET } from "../../config/schema";
+
 /**
  * Reads `Pulumi.yaml` and `Pulumi.<stack>.yaml` the way the CLI hands config to a program:
  * full keys (`<namespace>:<key>`) to string values, objects as JSON text. Encrypted values
@@ -11,7 +13,7 @@ import { parse } from "yaml";
  */
 
 /** How a secret value is shown wherever this project writes one out. */
-export const SECRET_MARKER = "[secret]";
+export const SECRET_MARKER = OFFLINE_SECRET;
 
 export class StackFileError extends Error {
     constructor(message: string) {

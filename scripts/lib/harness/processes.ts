@@ -22,6 +22,7 @@ const LOG_LIMIT = 256 * 1024;
 export const BINARIES = {
     prometheus: { names: ["prometheus"], debianPackage: "prometheus" },
     promtool: { names: ["promtool"], debianPackage: "prometheus" },
+    amtool: { names: ["amtool"], debianPackage: "prometheus-alertmanager" },
     alertmanager: { names: ["prometheus-alertmanager", "alertmanager"], debianPackage: "prometheus-alertmanager" },
 } as const;
 export type BinaryName = keyof typeof BINARIES;

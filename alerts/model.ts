@@ -1,0 +1,100 @@
+import type { SEVERITIES } from "../config";
+
+/**
+ * Alert rules as typed data. Each alert carries its runbook, so that docs/runbooks and
+ * docs/alerts.md are written from the same source as the rule files (`npm run alerts:docs`).
+ */
+
+export type Severity = (typeof SEVERITIES)[number];
+
+/** What an alert is about: routing, inhibition and the docs group alerts by it. */
+export type Category = "cluster" | "app" | "stack" | "deadman" | "retention";
+
+/**
+ * Where a group is evaluated: `cluster` in each cluster's own Prometheus (it keeps working while
+ * the link to main is down), `fleet` in main's Thanos Ruler, over every cluster's data.
+ */
+export type Placement = "cluster" | "fleet";
+
+export interface Runbook {
+    /** What the person paged sees. */
+    symptom: string;
+    /** What breaks, for whom, if nothing is done. */
+    impact: string;
+    /** PromQL to run first, in Grafana's Explore or the Prometheus UI. */
+    diagnosis: readonly string[];
+    /** Steps that resolve it, most likely first. */
+    fix: readonly string[];
+}
+
+export interface AlertRule {
+    alert: string;
+    expr: string;
+    /** How long the condition must hold; "0m" fires on the first evaluation. */
+    for: string;
+    severity: Severity;
+    category: Category;
+    /** One line, with the labels that say where. */
+    summary: string;
+    /** With the measured value (`$value`) and the threshold. */
+    description: string;
+    /** Extra labels, beside severity and category. */
+    labels?: Readonly<Record<string, string>>;
+    runbook: Runbook;
+}
+
+export interface RecordingRule {
+    record: string;
+    expr: string;
+    labels?: Readonly<Record<string, string>>;
+}
+
+export interface RuleGroup {
+    name: string;
+    placement: Placement;
+    rules: readonly (AlertRule | RecordingRule)[];
+}
+
+export function isAlert(rule: AlertRule | RecordingRule): rule is AlertRule {
+    return "alert" in rule;
+}
+
+/** Label set on every dead-man alert; the inhibition rules key on it. */
+export const DEADMAN_LABEL = { name: "deadman", value: "true" } as const;
+
+/** One group in Prometheus' rule file format. */
+export function ruleFileGroup(group: RuleGroup, runbookBaseUrl: string) {
+    return {
+        name: group.name,
+        rules: group.rules.map((rule) =>
+            isAlert(rule)
+                ? {
+                      alert: rule.alert,
+                      expr: rule.expr,
+                      for: rule.for,
+                      labels: { severity: rule.severity, category: rule.category, ...rule.labels },
+                      annotations: {
+                          summary: rule.summary,
+                          description: rule.description,
+                          runbook_url: `${runbookBaseUrl.replace(/\/+$/, "")}/${rule.alert}.md`,
+                      },
+                  }
+                : { record: rule.record, expr: rule.expr, ...(rule.labels ? { labels: { ...rule.labels } } : {}) },
+        ),
+    };
+}
+
+/** A whole rule file, as promtool and the rule loaders read it. */
+export function ruleFile(groups: readonly RuleGroup[], runbookBaseUrl: string) {
+    return { groups: groups.map((group) => ruleFileGroup(group, runbookBaseUrl)) };
+}
+
+/** Every alert of some groups. */
+export function alertsOf(groups: readonly RuleGroup[]): AlertRule[] {
+    return groups.flatMap((group) => group.rules.filter(isAlert));
+}
+
+/** A PromQL string literal. */
+export function promString(value: string): string {
+    return JSON.stringify(value);
+}

@@ -1,0 +1,462 @@
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+
+import { parse, stringify } from "yaml";
+
+import {
+    alertsOf,
+    allAlerts,
+    certificateRules,
+    clusterRuleGroups,
+    fleetRuleGroups,
+    isAlert,
+    REPLACED_DEFAULT_ALERTS,
+    ruleFile,
+    type AlertRule,
+    type RuleGroup,
+} from "../alerts";
+import { alertDocs } from "../alerts/docs";
+import { FLEET_RULES_CONFIGMAP, FLEET_RULES_FILE } from "../components/alerting";
+import {
+    ALERTMANAGER_CONFIG_KEY,
+    ALERTMANAGER_CONFIG_SECRET,
+    KPS_APP_ALERTS,
+    RECEIVER_CREDENTIALS_SECRET,
+} from "../components/alertmanager-config";
+import { kpsValues } from "../components/metrics-values";
+import { SEVERITIES } from "../config";
+import { STACK_METRICS } from "../dashboards";
+import { locateBinaries } from "../scripts/lib/harness/processes";
+import { reveal } from "../scripts/lib/mock-engine";
+import { renderStack, type RenderResult } from "../scripts/lib/render";
+import { Secret } from "../scripts/lib/values";
+import { ALERT_CASES, CASE_CERTIFICATE, type AlertCase } from "./alert-cases";
+import { fixture, mainConfig, projectDir, tempDir, testSub } from "./helpers";
+import { parsePromql } from "./promql";
+
+/**
+ * The stack's alert rules: their shape, their runbooks, the metrics they read, and their
+ * behaviour, proven by the real promtool: every rule file checks, and every alert has cases that
+ * fire (with the exact summary and description) and cases that stay silent.
+ */
+
+type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- rendered resource data
+
+const main = mainConfig({
+    cluster: { name: "hub" },
+    exposure: { domain: "obs.acme.test", kind: "traefik-passthrough" },
+    storage: { kind: "filesystem" },
+    subClusters: [{ name: "edge-a" }],
+});
+const sub = testSub();
+const BASE = main.alerting.runbookBaseUrl;
+
+/** Rule files the cases run against: each with its evaluation interval. */
+const FILES: Record<string, { groups: RuleGroup[]; evaluationInterval: string }> = {
+    cluster: { groups: clusterRuleGroups(main), evaluationInterval: "1m" },
+    certificates: { groups: [certificateRules([CASE_CERTIFICATE])], evaluationInterval: "1h" },
+    fleet: { groups: fleetRuleGroups(main), evaluationInterval: "1m" },
+};
+const alerts = Object.values(FILES).flatMap((f) => alertsOf(f.groups));
+const fileOf = new Map(
+    Object.entries(FILES).flatMap(([file, f]) => alertsOf(f.groups).map((a) => [a.alert, file] as const)),
+);
+const byName = new Map(alerts.map((a) => [a.alert, a]));
+
+const kpsAlerts = JSON.parse(
+    fs.readFileSync(fixture("kps-rules/kube-prometheus-stack-88.5.3-alerts.json"), "utf8"),
+) as Record<string, string[]>;
+const kpsNames = new Set(Object.values(kpsAlerts).flat());
+
+function promqlOf(alert: AlertRule): string[] {
+    return [alert.expr, ...alert.runbook.diagnosis];
+}
+
+describe("alerts: definitions", () => {
+    it("are the same set whichever way they are listed, with unique names no default alert uses", () => {
+        assert.deepEqual(
+            allAlerts(main, [CASE_CERTIFICATE]).map((a) => a.alert),
+            alerts.map((a) => a.alert),
+        );
+        assert.equal(byName.size, alerts.length, "duplicate alert names");
+        for (const alert of alerts) {
+            assert.match(alert.alert, /^[A-Z][A-Za-z0-9]+$/);
+            assert.ok(!kpsNames.has(alert.alert), `${alert.alert} is also a kube-prometheus-stack alert`);
+        }
+        assert.ok(alerts.length >= 30, `${alerts.length} alerts`);
+    });
+
+    it("carry a severity, a category, a summary, a description and a complete runbook", () => {
+        for (const alert of alerts) {
+            assert.ok((SEVERITIES as readonly string[]).includes(alert.severity), alert.alert);
+            assert.match(alert.for, /^[0-9]+[mh]$/, alert.alert);
+            assert.ok(alert.summary.length > 10 && alert.description.length > 20, alert.alert);
+            const { symptom, impact, diagnosis, fix } = alert.runbook;
+            assert.ok(symptom !== "" && impact !== "" && diagnosis.length > 0 && fix.length > 0, alert.alert);
+        }
+    });
+
+    it("compile to rule-file entries with severity, category and a runbook URL under the configured base", () => {
+        const file = ruleFile(FILES.fleet?.groups ?? [], "https://git.example.com/runbooks/");
+        const entries = file.groups.flatMap((g) => g.rules) as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any -- rule file data
+        for (const entry of entries) {
+            assert.equal(entry.annotations.runbook_url, `https://git.example.com/runbooks/${entry.alert}.md`);
+            assert.equal(entry.labels.severity, byName.get(entry.alert)?.severity);
+            assert.equal(entry.labels.category, byName.get(entry.alert)?.category);
+        }
+    });
+
+    it("read only metrics the stack produces, in rules and runbook queries alike", () => {
+        for (const alert of alerts) {
+            for (const query of promqlOf(alert)) {
+                const parsed = parsePromql(query);
+                assert.equal(parsed.errors, 0, `${alert.alert}: ${query}`);
+                const unknown = parsed.metrics.filter((m) => !STACK_METRICS.has(m));
+                assert.deepEqual(unknown, [], `${alert.alert}: ${query}`);
+            }
+        }
+        // Control: a made-up metric is caught.
+        assert.deepEqual(
+            parsePromql("rate(made_up_total[5m])").metrics.filter((m) => !STACK_METRICS.has(m)),
+            ["made_up_total"],
+        );
+    });
+
+    it("keep the cluster label in every fleet rule, so each alert names its cluster", () => {
+        for (const alert of alertsOf(FILES.fleet?.groups ?? [])) {
+            const firing = ALERT_CASES.filter((c) => c.alert === alert.alert && c.fires.length > 0);
+            for (const c of firing) for (const f of c.fires) assert.ok(f.labels.cluster !== undefined, c.name);
+        }
+    });
+
+    it("run the same cluster rules on a sub cluster, without main's stores, and no fleet rules", () => {
+        const onSub = clusterRuleGroups(sub).map((g) => g.name);
+        const onMain = clusterRuleGroups(main).map((g) => g.name);
+        assert.deepEqual(
+            onMain.filter((g) => !onSub.includes(g)),
+            ["observability.stores", "observability.retention-stores"],
+        );
+        assert.ok(onSub.every((g) => onMain.includes(g)));
+        for (const group of [...clusterRuleGroups(sub), ...clusterRuleGroups(main)])
+            assert.equal(group.placement, "cluster");
+        for (const group of fleetRuleGroups(main)) assert.equal(group.placement, "fleet");
+    });
+
+    it("put every configured cluster, and only those, in the dead-man's switches", () => {
+        const expr = (name: string) => alertsOf(fleetRuleGroups(main)).find((a) => a.alert === name)?.expr ?? "";
+        for (const cluster of ["hub", "edge-a"])
+            assert.ok(expr("ClusterMetricsAbsent").includes(`up{cluster="${cluster}"}`));
+        assert.ok(expr("ClusterLogsAbsent").includes('tenant=~"hub|edge-a"'));
+        const many = mainConfig({
+            cluster: { name: "hub" },
+            exposure: { domain: "obs.acme.test", kind: "traefik-passthrough" },
+            storage: { kind: "filesystem" },
+            subClusters: Array.from({ length: 50 }, (_, i) => ({ name: `edge-${i}` })),
+        });
+        const absent = alertsOf(fleetRuleGroups(many)).find((a) => a.alert === "ClusterMetricsAbsent")?.expr ?? "";
+        assert.equal(absent.match(/absent_over_time/g)?.length, 51);
+    });
+});
+
+describe("alerts: kube-prometheus-stack defaults", () => {
+    it("turns off only default alerts that exist in the pinned chart, each replaced by one of ours", () => {
+        for (const name of Object.keys(REPLACED_DEFAULT_ALERTS)) assert.ok(kpsNames.has(name), name);
+        const values = kpsValues({ config: main, agentsNamespace: "observability-agents" }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Helm values
+        assert.deepEqual(Object.keys(values.defaultRules.disabled).sort(), Object.keys(REPLACED_DEFAULT_ALERTS).sort());
+        assert.equal(values.defaultRules.create, true);
+        assert.ok(byName.has("ControlPlaneComponentDown") && byName.has("NodeConditionPressure"));
+    });
+
+    it("inhibits application alerts by names the pinned chart defines", () => {
+        const apps = new Set([...(kpsAlerts.kubernetesApps ?? []), ...(kpsAlerts.kubernetesStorage ?? [])]);
+        assert.deepEqual([...KPS_APP_ALERTS].sort(), [...apps].sort());
+    });
+
+    it("keeps the default groups the coverage relies on", () => {
+        const values = kpsValues({ config: main, agentsNamespace: "observability-agents" }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Helm values
+        for (const [toggle, alert] of [
+            ["kubernetesSystem", "KubeNodeNotReady"],
+            ["kubernetesSystem", "KubeletDown"],
+            ["kubeApiserverSlos", "KubeAPIErrorBudgetBurn"],
+            ["nodeExporterAlerting", "NodeFilesystemSpaceFillingUp"],
+            ["nodeExporterAlerting", "NodeClockSkewDetected"],
+            ["kubernetesApps", "KubePodCrashLooping"],
+            ["kubernetesStorage", "KubePersistentVolumeFillingUp"],
+            ["prometheus", "PrometheusRemoteWriteBehind"],
+            ["general", "Watchdog"],
+        ] as const) {
+            assert.ok(kpsAlerts[toggle]?.includes(alert), `${alert} in ${toggle}`);
+            assert.notEqual(values.defaultRules.rules[toggle], false, toggle);
+            assert.notEqual(values.defaultRules.disabled[alert], true, alert);
+        }
+    });
+});
+
+describe("alerts: runbooks and reference", () => {
+    const docs = alertDocs();
+
+    it("has a runbook with symptom, impact, diagnosis and fix for every alert, and none for unknown alerts", () => {
+        const dir = path.join(projectDir, "docs", "runbooks");
+        const present = new Set(fs.readdirSync(dir));
+        for (const alert of alerts) {
+            const file = `${alert.alert}.md`;
+            assert.ok(present.has(file), `docs/runbooks/${file} is missing: run npm run alerts:docs`);
+            const text = fs.readFileSync(path.join(dir, file), "utf8");
+            for (const heading of ["## Symptom", "## Impact", "## Diagnosis", "## Fix"]) {
+                assert.ok(text.includes(heading), `${file}: ${heading}`);
+            }
+        }
+        assert.deepEqual([...present].sort(), alerts.map((a) => `${a.alert}.md`).sort());
+    });
+
+    it("checks in runbooks and docs/alerts.md exactly as written from the rules", () => {
+        for (const [file, content] of docs) {
+            assert.equal(
+                fs.readFileSync(path.join(projectDir, file), "utf8"),
+                content,
+                `${file} is stale: run npm run alerts:docs`,
+            );
+        }
+    });
+
+    it("lists every alert in docs/alerts.md with its severity and where it is evaluated", () => {
+        const page = docs.get("docs/alerts.md") ?? "";
+        for (const alert of alerts) {
+            const row = page.split("\n").find((line) => line.startsWith(`| [${alert.alert}]`));
+            assert.ok(row !== undefined, alert.alert);
+            assert.ok(row.includes(`| ${alert.severity} |`), row);
+            assert.match(row, /Prometheus|Thanos Ruler/);
+        }
+        for (const name of Object.keys(REPLACED_DEFAULT_ALERTS)) assert.ok(page.includes(`\`${name}\``), name);
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// promtool
+
+interface PromtoolTest {
+    interval: string;
+    input_series: { series: string; values: string }[];
+    alert_rule_test: { eval_time: string; alertname: string; exp_alerts: unknown[] }[];
+}
+
+function promtoolTest(c: AlertCase, interval: string): PromtoolTest {
+    const alert = byName.get(c.alert);
+    if (alert === undefined) throw new Error(`case '${c.name}' is for unknown alert ${c.alert}`);
+    return {
+        interval,
+        input_series: Object.entries(c.series).map(([series, values]) => ({ series, values })),
+        alert_rule_test: [
+            {
+                eval_time: c.at,
+                alertname: c.alert,
+                exp_alerts: c.fires.map((f) => ({
+                    exp_labels: { ...f.labels, severity: alert.severity, category: alert.category, ...alert.labels },
+                    exp_annotations: {
+                        summary: f.summary,
+                        description: f.description,
+                        runbook_url: `${BASE}/${c.alert}.md`,
+                    },
+                })),
+            },
+        ],
+    };
+}
+
+describe("alerts: promtool", () => {
+    const work = tempDir("alerts-promtool");
+    let promtool: string;
+
+    before(() => {
+        promtool = locateBinaries(["promtool"], "alert rules are checked and unit-tested with promtool").promtool;
+    });
+
+    const writeRules = (name: string, groups: readonly RuleGroup[]): string => {
+        const file = path.join(work, `${name}.rules.yml`);
+        fs.writeFileSync(file, stringify(ruleFile(groups, BASE), { lineWidth: 0 }));
+        return file;
+    };
+
+    /** Runs every case of one rule file through `promtool test rules`. */
+    const runCases = (name: string, groups: readonly RuleGroup[], evaluationInterval: string, cases: AlertCase[]) => {
+        const rules = writeRules(name, groups);
+        const interval = evaluationInterval;
+        const file = path.join(work, `${name}.test.yml`);
+        fs.writeFileSync(
+            file,
+            stringify(
+                {
+                    rule_files: [path.basename(rules)],
+                    evaluation_interval: evaluationInterval,
+                    tests: cases.map((c) => promtoolTest(c, interval)),
+                },
+                { lineWidth: 0 },
+            ),
+        );
+        return spawnSync(promtool, ["test", "rules", file], { encoding: "utf8", cwd: work });
+    };
+
+    it("accepts every generated rule file: both roles' cluster rules, the certificates, the fleet rules", () => {
+        const files = [
+            writeRules("main-cluster", clusterRuleGroups(main)),
+            writeRules("sub-cluster", clusterRuleGroups(sub)),
+            writeRules("certificates", [certificateRules([CASE_CERTIFICATE])]),
+            writeRules("fleet", fleetRuleGroups(main)),
+        ];
+        const result = spawnSync(promtool, ["check", "rules", ...files], { encoding: "utf8" });
+        assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+        assert.equal(result.stdout.match(/SUCCESS/g)?.length, 4);
+    });
+
+    it("refuses a broken rule file (control)", () => {
+        const broken: RuleGroup = {
+            name: "broken",
+            placement: "cluster",
+            rules: [{ ...(alertsOf(FILES.cluster?.groups ?? [])[0] as AlertRule), expr: "sum(rate(up[5m])" }],
+        };
+        const result = spawnSync(promtool, ["check", "rules", writeRules("broken", [broken])], { encoding: "utf8" });
+        assert.notEqual(result.status, 0);
+    });
+
+    it("has, for every alert, at least one case that fires and one that stays silent", () => {
+        for (const alert of alerts) {
+            const cases = ALERT_CASES.filter((c) => c.alert === alert.alert);
+            assert.ok(
+                cases.some((c) => c.fires.length > 0),
+                `${alert.alert} has no firing case`,
+            );
+            assert.ok(
+                cases.some((c) => c.fires.length === 0),
+                `${alert.alert} has no silent case`,
+            );
+        }
+        for (const c of ALERT_CASES) assert.ok(byName.has(c.alert), `case for unknown alert ${c.alert}`);
+    });
+
+    for (const [name, { groups, evaluationInterval }] of Object.entries(FILES)) {
+        it(`passes every case of the ${name} rules`, () => {
+            const cases = ALERT_CASES.filter((c) => fileOf.get(c.alert) === name);
+            assert.ok(cases.length > 0);
+            const result = runCases(name, groups, evaluationInterval, cases);
+            assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+            assert.match(result.stdout, /SUCCESS/);
+        });
+    }
+
+    it("fails the cases when a rule stops firing or a description changes (control)", () => {
+        const [first] = FILES.cluster?.groups ?? [];
+        assert.ok(first !== undefined);
+        const mutate = (change: (a: AlertRule) => AlertRule): RuleGroup => ({
+            ...first,
+            rules: first.rules.map((r) => (isAlert(r) && r.alert === "ControlPlaneComponentDown" ? change(r) : r)),
+        });
+        const cases = ALERT_CASES.filter((c) => c.alert === "ControlPlaneComponentDown");
+        for (const group of [
+            mutate((a) => ({ ...a, expr: `${a.expr} and on () vector(0) > 1` })),
+            mutate((a) => ({ ...a, description: a.description.replace("Only", "At most") })),
+        ]) {
+            const result = runCases("mutated", [group], "1m", cases);
+            assert.notEqual(result.status, 0, result.stdout);
+        }
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// As the stacks declare them
+
+describe("alerts: as the stacks declare them", () => {
+    let mainRender: RenderResult;
+    let subRender: RenderResult;
+    let largeRender: RenderResult;
+
+    before(async () => {
+        // One at a time: a render owns the Pulumi runtime while it runs.
+        mainRender = await renderStack({ projectDir, stack: "main" });
+        subRender = await renderStack({ projectDir, stack: "sub" });
+        largeRender = await renderStack({
+            projectDir,
+            stack: "main-large",
+            stackFile: fixture("Pulumi.main-large.yaml"),
+        });
+    });
+
+    const find = (result: RenderResult, type: string, name: string): Values => {
+        const record = result.records.find((r) => r.type === type && (r.inputs as Values).metadata?.name === name);
+        assert.ok(record !== undefined, `${type} ${name}`);
+        return record.inputs as Values;
+    };
+    const chartValues = (result: RenderResult, suffix: string): Values => {
+        const record = result.records.find((r) => r.type.endsWith("helm.sh/v4:Chart") && r.name.endsWith(suffix));
+        assert.ok(record !== undefined, suffix);
+        return (record.inputs as Values).values as Values;
+    };
+    const RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule";
+
+    it("gives each role's Prometheus its cluster rules as a PrometheusRule, and main the certificate rules", () => {
+        const mainGroups = (find(mainRender, RULE, "observability-rules").spec.groups as Values[]).map((g) => g.name);
+        const subGroups = (find(subRender, RULE, "observability-rules").spec.groups as Values[]).map((g) => g.name);
+        assert.deepEqual(
+            mainGroups,
+            clusterRuleGroups(main).map((g) => g.name),
+        );
+        assert.deepEqual(
+            subGroups,
+            clusterRuleGroups(sub).map((g) => g.name),
+        );
+        const certificates = find(mainRender, RULE, "observability-certificates").spec.groups[0].rules as Values[];
+        const records = certificates.filter((r) => r.record !== undefined);
+        // One expiry and one renewal series per certificate of the PKI, each a constant instant.
+        assert.ok(records.length >= 2 * 10, `${records.length}`);
+        for (const r of records) assert.match(r.expr, /^vector\([0-9]+\)$/);
+        assert.ok(!subRender.records.some((r) => (r.inputs as Values).metadata?.name === "observability-certificates"));
+    });
+
+    it("loads the fleet rules into the Thanos Ruler from a ConfigMap, and points it at every Alertmanager", () => {
+        const configMap = find(mainRender, "kubernetes:core/v1:ConfigMap", FLEET_RULES_CONFIGMAP);
+        const file = parse(configMap.data[FLEET_RULES_FILE]) as Values;
+        assert.deepEqual(
+            (file.groups as Values[]).map((g) => g.name),
+            fleetRuleGroups(main).map((g) => g.name),
+        );
+        const rule = chartValues(mainRender, "-thanos").rule;
+        assert.deepEqual(rule.rules, { create: false, name: FLEET_RULES_CONFIGMAP });
+        const alertmanagers = parse(rule.alertmanagersConfig.value).alertmanagers as Values[];
+        assert.deepEqual(alertmanagers[0]?.static_configs, [
+            "dnssrv+_http-web._tcp.alertmanager-operated.observability.svc.cluster.local",
+        ]);
+    });
+
+    it("hands Alertmanager its configuration through a Secret, with HA replicas and no chart-rendered config", () => {
+        const am = chartValues(mainRender, "-kps").alertmanager;
+        assert.equal(am.alertmanagerSpec.useExistingSecret, true);
+        assert.equal(am.alertmanagerSpec.configSecret, ALERTMANAGER_CONFIG_SECRET);
+        assert.ok(am.alertmanagerSpec.replicas >= 2);
+        assert.deepEqual(am.podDisruptionBudget, { enabled: true, minAvailable: 1 });
+        assert.equal(am.alertmanagerSpec.secrets, undefined, "no receiver takes a credential in this stack");
+        const secret = reveal(find(mainRender, "kubernetes:core/v1:Secret", ALERTMANAGER_CONFIG_SECRET)) as Values;
+        assert.equal(parse(secret.stringData[ALERTMANAGER_CONFIG_KEY]).route.receiver, "none");
+        assert.equal(chartValues(subRender, "-kps").alertmanager.enabled, false);
+    });
+
+    it("keeps receiver credentials in their own Secret, secret in the render, mounted by Alertmanager", () => {
+        const am = chartValues(largeRender, "-kps").alertmanager;
+        assert.deepEqual(am.alertmanagerSpec.secrets, [RECEIVER_CREDENTIALS_SECRET]);
+        assert.equal(am.alertmanagerSpec.replicas, 3);
+        // Secret as a whole from the program on, one file per receiver, none readable offline.
+        const credentials = find(largeRender, "kubernetes:core/v1:Secret", RECEIVER_CREDENTIALS_SECRET);
+        assert.ok(credentials.stringData instanceof Secret);
+        assert.deepEqual(reveal(credentials.stringData), { pager: "[secret]", chat: "[secret]", mail: "[secret]" });
+        const config = reveal(find(largeRender, "kubernetes:core/v1:Secret", ALERTMANAGER_CONFIG_SECRET)) as Values;
+        const text = config.stringData[ALERTMANAGER_CONFIG_KEY] as string;
+        assert.match(text, /routing_key_file: \/etc\/alertmanager\/secrets\/alertmanager-receivers\/pager/);
+        assert.match(text, /receiver: chat/);
+        const rules = find(largeRender, RULE, "observability-rules").spec.groups[0].rules as Values[];
+        assert.match(
+            rules[0]?.annotations.runbook_url,
+            /^https:\/\/git\.example\.org\/platform\/observability\/-\/blob\/main\/docs\/runbooks\/[A-Za-z]+\.md$/,
+        );
+    });
+});
