@@ -64,9 +64,10 @@ export class Metrics extends pulumi.ComponentResource {
                       identitySecret: args.sub.identitySecret,
                   };
 
-        let objstore: pulumi.Resource[] = [];
+        // What the charts read at start: object storage configuration, Alertmanager configuration, fleet rules.
+        let prerequisites: pulumi.Resource[] = [];
         if (config.role === "main" && args.main !== undefined) {
-            objstore = [
+            prerequisites = [
                 ...this.objectStorage(name, config, args.main.secrets),
                 ...alertingInputs(name, config, args.main.secrets, { parent: this }),
             ];
@@ -80,7 +81,7 @@ export class Metrics extends pulumi.ComponentResource {
                 namespace,
                 kpsValues({ config, agentsNamespace: agentsNamespaceName(namespace), ...(ship ? { ship } : {}) }),
             ),
-            { parent: this, dependsOn: objstore },
+            { parent: this, dependsOn: prerequisites },
         );
         // PrometheusRule is one of the chart's CRDs.
         clusterRules(name, config, args.main?.certificates, { parent: this, dependsOn: [this.prometheusStack] });
@@ -94,7 +95,7 @@ export class Metrics extends pulumi.ComponentResource {
                     namespace,
                     thanosValues({ config, receiveTls: args.main.receiveTls }),
                 ),
-                { parent: this, dependsOn: objstore },
+                { parent: this, dependsOn: prerequisites },
             );
             exposeIngest(
                 `${name}-metrics-ingest`,
