@@ -291,7 +291,7 @@ export const agentPipeline: RuleGroup = {
  * Slack on top of a time retention before data counts as kept too long: Prometheus deletes
  * whole blocks (up to a tenth of the retention long), a while after they expire.
  */
-export function retentionSlackSeconds(retentionHours: number): number {
+function retentionSlackSeconds(retentionHours: number): number {
     return Math.round(retentionHours * 3600 * 0.1 + 3 * 3600);
 }
 

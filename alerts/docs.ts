@@ -33,7 +33,7 @@ function placements(main: MainConfig, sub: SubConfig): Map<string, string> {
 }
 
 /** One runbook page. */
-export function runbookPage(alert: AlertRule, where: string): string {
+function runbookPage(alert: AlertRule, where: string): string {
     const lines = [
         `# ${alert.alert}`,
         "",
@@ -73,7 +73,7 @@ function escapeCell(text: string): string {
 }
 
 /** The alert reference. */
-export function alertsPage(alerts: readonly AlertRule[], where: ReadonlyMap<string, string>): string {
+function alertsPage(alerts: readonly AlertRule[], where: ReadonlyMap<string, string>): string {
     const sections = (Object.keys(CATEGORY_TITLES) as Category[]).flatMap((category) => {
         const inCategory = alerts.filter((a) => a.category === category);
         return [
@@ -159,7 +159,7 @@ export function alertsPage(alerts: readonly AlertRule[], where: ReadonlyMap<stri
 }
 
 /** The fleet the docs show rules for: main `main` with one sub cluster `sub-eu-1`, defaults elsewhere. */
-export function docsFleet(): { main: MainConfig; sub: SubConfig } {
+function docsFleet(): { main: MainConfig; sub: SubConfig } {
     const common = { cluster: { name: "main" } };
     return {
         main: mainSchema.parse({

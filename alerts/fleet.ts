@@ -8,7 +8,7 @@ import { DEADMAN_LABEL, promString, type AlertRule, type RuleGroup } from "./mod
  */
 
 /** Every cluster main expects data from: itself and each configured sub cluster. */
-export function fleetClusters(config: Pick<MainConfig, "cluster" | "subClusters">): string[] {
+function fleetClusters(config: Pick<MainConfig, "cluster" | "subClusters">): string[] {
     return [config.cluster.name, ...config.subClusters.map((sub) => sub.name)];
 }
 

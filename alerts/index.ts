@@ -6,7 +6,6 @@ import { storeRetention, stores } from "./main";
 import { alertsOf, type AlertRule, type RuleGroup } from "./model";
 
 export { certificateRules, type CertificateFacts } from "./certificates";
-export { fleetClusters } from "./fleet";
 export * from "./model";
 
 /** Rules each cluster's own Prometheus evaluates; main adds the ones on its stores. */

@@ -63,7 +63,7 @@ export function isAlert(rule: AlertRule | RecordingRule): rule is AlertRule {
 export const DEADMAN_LABEL = { name: "deadman", value: "true" } as const;
 
 /** One group in Prometheus' rule file format. */
-export function ruleFileGroup(group: RuleGroup, runbookBaseUrl: string) {
+function ruleFileGroup(group: RuleGroup, runbookBaseUrl: string) {
     return {
         name: group.name,
         rules: group.rules.map((rule) =>

@@ -101,7 +101,7 @@ export function clusterRules(
  * One file per receiver from `alertReceiverCredentials`, which the config check has proven to
  * be a JSON object with a credential for each (the offline render's placeholder stands for one).
  */
-export function credentialFiles(json: string, receivers: readonly string[]): Record<string, string> {
+function credentialFiles(json: string, receivers: readonly string[]): Record<string, string> {
     if (json === OFFLINE_SECRET) return Object.fromEntries(receivers.map((r) => [r, OFFLINE_SECRET]));
     const all = JSON.parse(json) as Record<string, unknown>;
     return Object.fromEntries(

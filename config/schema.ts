@@ -911,7 +911,7 @@ export interface SecretKey {
 }
 
 /** Problems with `alertReceiverCredentials`: a JSON object of one credential per receiver that needs one. */
-export function checkReceiverCredentials(value: string, config: StackConfig): string[] {
+function checkReceiverCredentials(value: string, config: StackConfig): string[] {
     if (config.role !== "main") return [];
     let parsed: unknown;
     try {
