@@ -45,11 +45,11 @@ function deployMain(config: MainConfig, secrets: StackSecrets) {
     };
 }
 
-async function deploySub(config: SubConfig) {
+async function deploySub(config: SubConfig, secrets: StackSecrets) {
     // The bundle is read and checked before anything is declared: a sub that main does not
     // list stops here.
     const bundle = await readFleetBundle(config);
-    const cluster = new SubCluster(config.cluster.name, { config, bundle }, kubernetesProvider(config));
+    const cluster = new SubCluster(config.cluster.name, { config, bundle, secrets }, kubernetesProvider(config));
     return {
         ...clusterOutputs(config, cluster),
         endpoints: cluster.endpoints,
@@ -63,5 +63,5 @@ async function deploySub(config: SubConfig) {
  */
 export = async () => {
     const { config, secrets } = loadConfig();
-    return config.role === "main" ? deployMain(config, secrets) : deploySub(config);
+    return config.role === "main" ? deployMain(config, secrets) : deploySub(config, secrets);
 };

@@ -4,13 +4,21 @@ import { agentPipeline, appHealth, clusterHealth, localRetention } from "./clust
 import { alertPath, deadmanGroup, serviceHealth } from "./fleet";
 import { storeRetention, stores } from "./main";
 import { alertsOf, type AlertRule, type RuleGroup } from "./model";
+import { remediationGroup } from "./remediation";
 
 export { certificateRules, type CertificateFacts } from "./certificates";
 export * from "./model";
+export { budgetRules, OPTED_IN_METRIC, type BudgetRule } from "./remediation";
 
 /** Rules each cluster's own Prometheus evaluates; main adds the ones on its stores. */
 export function clusterRuleGroups(config: StackConfig): RuleGroup[] {
-    const groups = [clusterHealth, appHealth, agentPipeline, localRetention(config)];
+    const groups = [
+        clusterHealth,
+        appHealth,
+        agentPipeline,
+        localRetention(config),
+        remediationGroup(config.remediation),
+    ];
     return config.role === "main" ? [...groups, stores, storeRetention] : groups;
 }
 

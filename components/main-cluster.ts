@@ -11,6 +11,7 @@ import { OBJECT_STORAGE_SECRET } from "./logs-values";
 import { Metrics } from "./metrics";
 import { alertIngestSpec, MtlsFront, queryGatewaySpec } from "./mtls-front";
 import { Pki, type CertificateStatus } from "./pki";
+import { Remediator } from "./remediator";
 import { CLUSTER_IDENTITY_SECRET, tlsSecretName } from "./pki-profiles";
 import { Traces } from "./traces";
 
@@ -64,7 +65,7 @@ export class MainCluster extends pulumi.ComponentResource {
         this.bundles = pki.bundles;
         this.certificates = pki.certificates;
 
-        new Metrics(
+        const metrics = new Metrics(
             `${name}-metrics`,
             {
                 config,
@@ -145,6 +146,13 @@ export class MainCluster extends pulumi.ComponentResource {
             `${name}-grafana`,
             { config, secrets, clientRevision: pki.revisions["grafana"] ?? "" },
             { parent: this, dependsOn: [namespaces, pki] },
+        );
+
+        new Remediator(
+            `${name}-remediator`,
+            { config, ...(secrets.remediationGitToken ? { gitToken: secrets.remediationGitToken } : {}) },
+            // Its ServiceMonitor is one of the metrics chart's CRDs.
+            { parent: this, dependsOn: [namespaces, metrics] },
         );
 
         if (config.storage.kind === "s3" && s3AccessKeyId !== undefined && s3SecretAccessKey !== undefined) {

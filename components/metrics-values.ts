@@ -2,6 +2,7 @@ import { stringify } from "yaml";
 
 import { durationHours, receiverNeedsCredential, type MainConfig, type StackConfig } from "../config";
 import { REPLACED_DEFAULT_ALERTS } from "../alerts";
+import { OPT_OUT_ANNOTATION } from "../remediator/keys";
 import { ALERTMANAGER_CONFIG_SECRET, RECEIVER_CREDENTIALS_SECRET } from "./alertmanager-config";
 import { FLEET_RULES_CONFIGMAP } from "./alerting";
 import { annotationKeys, DASHBOARD_LABEL, FOLDER_ANNOTATION, FOLDERS } from "./labels";
@@ -164,12 +165,24 @@ export function kpsValues(input: KpsInput): Record<string, unknown> {
         kubeEtcd: { enabled: etcd.length > 0, endpoints: etcd },
         kubeProxy: { enabled: config.talos.kubeProxy },
         prometheusOperator: { resources: res.prometheusOperator },
-        "kube-state-metrics": { resources: res.kubeStateMetrics },
+        "kube-state-metrics": { resources: res.kubeStateMetrics, ...remediationAllowlists(config) },
         "prometheus-node-exporter": { namespaceOverride: input.agentsNamespace, resources: res.nodeExporter },
         prometheus: {
             thanosService: { enabled: isMain },
             prometheusSpec,
         },
+    };
+}
+
+/**
+ * The opt-in label and the opt-out annotation of scalable workloads, exported by
+ * kube-state-metrics so the remediation rules can join on them; nothing else of theirs.
+ */
+export function remediationAllowlists(config: StackConfig) {
+    const resources = ["deployments", "statefulsets"];
+    return {
+        metricLabelsAllowlist: resources.map((r) => `${r}=[${config.remediation.optInLabel.key}]`),
+        metricAnnotationsAllowList: resources.map((r) => `${r}=[${OPT_OUT_ANNOTATION}]`),
     };
 }
 

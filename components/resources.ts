@@ -33,7 +33,8 @@ export type Brick =
     | "grafanaSidecar"
     | "vectorAgent"
     | "tempo"
-    | "traceGateway";
+    | "traceGateway"
+    | "remediator";
 
 /** Bricks that run once per node rather than once per cluster. */
 export const PER_NODE: ReadonlySet<Brick> = new Set(["nodeExporter", "vectorAgent"]);
@@ -62,8 +63,17 @@ export const ROLE_BRICKS: Record<StackConfig["role"], readonly Brick[]> = {
         "vectorAgent",
         "tempo",
         "traceGateway",
+        "remediator",
     ],
-    sub: ["prometheus", "prometheusOperator", "kubeStateMetrics", "nodeExporter", "vectorAgent", "traceGateway"],
+    sub: [
+        "prometheus",
+        "prometheusOperator",
+        "kubeStateMetrics",
+        "nodeExporter",
+        "vectorAgent",
+        "traceGateway",
+        "remediator",
+    ],
 };
 
 const r = (cpu: string, memory: string, cpuLimit: string, memoryLimit: string): Resources => ({
@@ -94,6 +104,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         vectorAgent: r("50m", "128Mi", "500m", "256Mi"),
         tempo: r("200m", "512Mi", "1", "1536Mi"),
         traceGateway: r("100m", "256Mi", "500m", "512Mi"),
+        remediator: r("20m", "64Mi", "200m", "128Mi"),
     },
     medium: {
         prometheus: r("1", "3Gi", "2", "6Gi"),
@@ -117,6 +128,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         vectorAgent: r("100m", "256Mi", "1", "512Mi"),
         tempo: r("500m", "2Gi", "2", "4Gi"),
         traceGateway: r("250m", "512Mi", "1", "1Gi"),
+        remediator: r("50m", "96Mi", "300m", "192Mi"),
     },
     large: {
         prometheus: r("2", "8Gi", "4", "16Gi"),
@@ -142,6 +154,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         // Per component of tempo-distributed (distributor, ingester, querier...).
         tempo: r("500m", "1Gi", "2", "3Gi"),
         traceGateway: r("500m", "1Gi", "2", "2Gi"),
+        remediator: r("100m", "128Mi", "500m", "256Mi"),
     },
 };
 

@@ -1,11 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
 
-import type { SubConfig } from "../config";
+import type { StackSecrets, SubConfig } from "../config";
 import type { IngestEndpoints } from "./endpoints";
 import type { FleetBundle } from "./fleet-bundle";
 import { Logs } from "./logs";
 import { Metrics } from "./metrics";
 import { Namespaces } from "./namespaces";
+import { Remediator } from "./remediator";
 import { CLUSTER_IDENTITY_SECRET } from "./pki-profiles";
 import { clusterIdentitySecrets } from "./tls-secret";
 import { Traces } from "./traces";
@@ -15,6 +16,8 @@ export interface SubClusterArgs {
     config: SubConfig;
     /** This cluster's certificate bundle, as the main stack exported it. */
     bundle: FleetBundle;
+    /** Secrets read from the stack configuration. */
+    secrets: StackSecrets;
 }
 
 /**
@@ -68,7 +71,7 @@ export class SubCluster extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        new Metrics(
+        const metrics = new Metrics(
             `${name}-metrics`,
             { config, sub: { endpoints: bundle.endpoints, identitySecret: CLUSTER_IDENTITY_SECRET } },
             { parent: this, dependsOn: [namespaces, ...identity] },
@@ -92,6 +95,13 @@ export class SubCluster extends pulumi.ComponentResource {
                 endpoint: bundle.endpoints.traces,
             },
             { parent: this, dependsOn: [namespaces, ...identity] },
+        );
+
+        new Remediator(
+            `${name}-remediator`,
+            { config, ...(args.secrets.remediationGitToken ? { gitToken: args.secrets.remediationGitToken } : {}) },
+            // Its ServiceMonitor is one of the metrics chart's CRDs.
+            { parent: this, dependsOn: [namespaces, metrics] },
         );
 
         this.registerOutputs({

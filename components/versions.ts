@@ -66,6 +66,11 @@ export const images = {
      * memory_limiter, k8s_attributes, resource, batch, file_storage), at the version the
      * opentelemetry-collector chart ships, with its binary's name.
      */
+    /**
+     * The remediator's runtime: distroless Node.js 22, user `nonroot`, no shell; its entrypoint
+     * is node. Pinned by digest because the tag moves.
+     */
+    node: "gcr.io/distroless/nodejs22-debian12:nonroot@sha256:13593b7570658e8477de39e2f4a1dd25db2f836d68a0ba771251572d23bb4f8e",
     otelCollector: {
         repository: "docker.io/otel/opentelemetry-collector-k8s",
         tag: "0.158.0",

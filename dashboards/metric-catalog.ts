@@ -1,4 +1,6 @@
 import { CERTIFICATE_EXPIRY_METRIC, CERTIFICATE_RENEWAL_METRIC } from "../alerts/certificates";
+import { OPTED_IN_METRIC } from "../alerts/remediation";
+import { METRICS } from "../remediator/metrics";
 
 /**
  * Every metric name the stack's dashboards (and alert rules) may use: the ones its own bricks
@@ -41,6 +43,12 @@ export const METRIC_CATALOG = {
         "kube_node_role",
         "kube_pod_status_ready",
         "kube_pod_container_resource_limits",
+        "kube_pod_container_resource_requests",
+        // Only the labels and annotations the remediation settings allow (metricLabelsAllowlist).
+        "kube_deployment_labels",
+        "kube_deployment_annotations",
+        "kube_statefulset_labels",
+        "kube_statefulset_annotations",
     ],
     /** The kubelet's cAdvisor endpoint. */
     cadvisor: ["container_cpu_usage_seconds_total", "container_memory_working_set_bytes"],
@@ -121,7 +129,11 @@ export const METRIC_CATALOG = {
         "otelcol_receiver_refused_spans",
     ],
     /** The stack's own recording rules: the fleet PKI's certificates, written at each `pulumi up`. */
-    recorded: [CERTIFICATE_EXPIRY_METRIC, CERTIFICATE_RENEWAL_METRIC],
+    recorded: [CERTIFICATE_EXPIRY_METRIC, CERTIFICATE_RENEWAL_METRIC, OPTED_IN_METRIC],
+    /** kube-prometheus-stack's default recording rules the stack's rules build on. */
+    kpsRecorded: ["namespace_workload_pod:kube_pod_owner:relabel"],
+    /** The remediator of each cluster. */
+    remediator: [METRICS.lastPoll, METRICS.polls],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The catalog as one set of names. */

@@ -35,6 +35,10 @@ const controlPlaneNodes = {
     'kube_node_role{node="cp1", role="control-plane"}': "1x20",
     'kube_node_role{node="cp2", role="control-plane"}': "1x20",
 };
+const optIn = (type: string, name: string, value: string) =>
+    `kube_${type}_labels{namespace="batch", ${type}="${name}", label_observability_criticality="${value}"}`;
+const owner = (pod: string, workload: string, type: string) =>
+    `namespace_workload_pod:kube_pod_owner:relabel{namespace="batch", pod="${pod}", workload="${workload}", workload_type="${type}"}`;
 const PROM_POD = "prometheus-kps-prometheus-0";
 const RULE_GROUP = "/etc/thanos/rules/fleet.yaml;observability.deadman";
 
@@ -131,6 +135,133 @@ export const ALERT_CASES: AlertCase[] = [
                 "0x25",
         },
         at: "18m",
+        fires: [],
+    },
+    // --- remediation ------------------------------------------------------------------------
+    {
+        alert: "NonCriticalWorkloadCPUOverBudget",
+        name: "an opted-in deployment at 3 times its CPU request",
+        series: {
+            [optIn("deployment", "crunch", "non-critical")]: "1x30",
+            [owner("crunch-1", "crunch", "deployment")]: "1x30",
+            'container_cpu_usage_seconds_total{namespace="batch", pod="crunch-1", container="app", image="crunch:1"}':
+                "0+180x30",
+            'kube_pod_container_resource_requests{namespace="batch", pod="crunch-1", container="app", resource="cpu"}':
+                "1x30",
+        },
+        at: "20m",
+        fires: [
+            {
+                labels: { namespace: "batch", workload: "crunch", workload_type: "deployment" },
+                summary: "Non-critical deployment batch/crunch uses 3 times the CPU it requests",
+                description:
+                    "Above its budget of 2 times its CPU request for 10m: the remediator acts on it according to its mode.",
+            },
+        ],
+    },
+    {
+        alert: "NonCriticalWorkloadCPUOverBudget",
+        name: "silent on the same usage by a workload that did not opt in",
+        series: {
+            [optIn("deployment", "crunch", "critical")]: "1x30",
+            [owner("crunch-1", "crunch", "deployment")]: "1x30",
+            'container_cpu_usage_seconds_total{namespace="batch", pod="crunch-1", container="app", image="crunch:1"}':
+                "0+180x30",
+            'kube_pod_container_resource_requests{namespace="batch", pod="crunch-1", container="app", resource="cpu"}':
+                "1x30",
+        },
+        at: "20m",
+        fires: [],
+    },
+    {
+        alert: "NonCriticalWorkloadMemoryNearLimit",
+        name: "an opted-in statefulset at 95% of its memory limit",
+        series: {
+            [optIn("statefulset", "cache", "non-critical")]: "1x30",
+            [owner("cache-0", "cache", "statefulset")]: "1x30",
+            'container_memory_working_set_bytes{namespace="batch", pod="cache-0", container="redis", image="redis:7"}':
+                "950x30",
+            'kube_pod_container_resource_limits{namespace="batch", pod="cache-0", container="redis", resource="memory"}':
+                "1000x30",
+        },
+        at: "20m",
+        fires: [
+            {
+                labels: { namespace: "batch", workload: "cache", workload_type: "statefulset" },
+                summary: "Non-critical statefulset batch/cache is at 95% of its memory limit",
+                description:
+                    "A container has stayed above 90% of its memory limit for 10m: the next spike is an OOM kill. " +
+                    "The remediator acts on it according to its mode.",
+            },
+        ],
+    },
+    {
+        alert: "NonCriticalWorkloadMemoryNearLimit",
+        name: "silent on an opted-in statefulset that opted out by annotation",
+        series: {
+            [optIn("statefulset", "cache", "non-critical")]: "1x30",
+            'kube_statefulset_annotations{namespace="batch", statefulset="cache", annotation_observability_remediation_opt_out="true"}':
+                "1x30",
+            [owner("cache-0", "cache", "statefulset")]: "1x30",
+            'container_memory_working_set_bytes{namespace="batch", pod="cache-0", container="redis", image="redis:7"}':
+                "950x30",
+            'kube_pod_container_resource_limits{namespace="batch", pod="cache-0", container="redis", resource="memory"}':
+                "1000x30",
+        },
+        at: "20m",
+        fires: [],
+    },
+    {
+        alert: "NonCriticalWorkloadRestartStorm",
+        name: "an opted-in deployment restarting every minute",
+        series: {
+            [optIn("deployment", "flaky", "non-critical")]: "1x40",
+            [owner("flaky-1", "flaky", "deployment")]: "1x40",
+            'kube_pod_container_status_restarts_total{namespace="batch", pod="flaky-1", container="app"}': "0+1x40",
+        },
+        at: "30m",
+        fires: [
+            {
+                labels: { namespace: "batch", workload: "flaky", workload_type: "deployment" },
+                summary: "Non-critical deployment batch/flaky restarted 15 times in 15 minutes",
+                description:
+                    "At least 5 container restarts in 15 minutes, for 10m: a crash loop burning CPU, image pulls " +
+                    "and log volume. The remediator acts on it according to its mode.",
+            },
+        ],
+    },
+    {
+        alert: "NonCriticalWorkloadRestartStorm",
+        name: "silent on two restarts in a quarter of an hour",
+        series: {
+            [optIn("deployment", "flaky", "non-critical")]: "1x40",
+            [owner("flaky-1", "flaky", "deployment")]: "1x40",
+            'kube_pod_container_status_restarts_total{namespace="batch", pod="flaky-1", container="app"}':
+                "0x20 1x10 2x10",
+        },
+        at: "30m",
+        fires: [],
+    },
+    {
+        alert: "RemediatorNotPolling",
+        name: "a remediator whose last good poll is stuck",
+        series: { 'observability_remediation_last_successful_poll_timestamp_seconds{pod="remediator-1"}': "0x20" },
+        at: "10m",
+        fires: [
+            {
+                labels: { pod: "remediator-1" },
+                summary: "The remediator of this cluster has not read its alerts for 10m 0s",
+                description:
+                    "Its last successful poll of Prometheus' alerts is older than 150s (5 poll intervals): " +
+                    "over-budget workloads are not acted on.",
+            },
+        ],
+    },
+    {
+        alert: "RemediatorNotPolling",
+        name: "silent while polls succeed",
+        series: { 'observability_remediation_last_successful_poll_timestamp_seconds{pod="remediator-1"}': "0+60x20" },
+        at: "10m",
         fires: [],
     },
     // --- agents -----------------------------------------------------------------------------

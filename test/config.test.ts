@@ -42,6 +42,20 @@ function problems(values: Record<string, unknown>, secretKeys: string[] = []): s
     return result.problems;
 }
 
+/** The remediation section a stack that does not mention it gets. */
+const REMEDIATION_DEFAULTS = {
+    mode: "dry-run",
+    killSwitch: false,
+    optInLabel: { key: "observability/criticality", value: "non-critical" },
+    namespaces: [],
+    protectedNamespaces: [],
+    budget: { cpuRequestFactor: 2, memoryLimitRatio: 0.9, restarts: 5, forMinutes: 10 },
+    maxActionsPerHour: 3,
+    cooldownMinutes: 60,
+    pollIntervalSeconds: 30,
+    fluxExemption: true,
+};
+
 describe("stack config: valid input", () => {
     it("fills every default of a main stack from the schema", () => {
         const result = validateConfig(raw(validMain));
@@ -90,6 +104,7 @@ describe("stack config: valid input", () => {
                 generation: 0,
             },
             subClusters: [{ name: "sub-eu-1" }],
+            remediation: REMEDIATION_DEFAULTS,
         });
     });
 
@@ -113,6 +128,7 @@ describe("stack config: valid input", () => {
             mainStack: "acme/observability/main",
             retention: { metrics: { local: "2d" } },
             alerting: { runbookBaseUrl: "docs/runbooks" },
+            remediation: REMEDIATION_DEFAULTS,
         });
     });
 
@@ -224,15 +240,57 @@ describe("stack config: one line per problem, naming the key", () => {
     it("rejects an unknown key and suggests the closest known one", () => {
         assert.deepEqual(problems({ ...validSub, retension: {} }), [
             "observability:retension: expected one of the known keys here (role, cluster, kubernetes, namespace, " +
-                'profile, talos, metrics, logs, traces, mainStack, retention, alerting), found unknown key "retension"; did you mean retention?',
+                'profile, talos, metrics, logs, traces, remediation, mainStack, retention, alerting), found unknown key "retension"; did you mean retention?',
         ]);
     });
 
     it("rejects a key that belongs to the other role", () => {
         assert.deepEqual(problems({ ...validSub, subClusters: [] }), [
             "observability:subClusters: expected one of the known keys here (role, cluster, kubernetes, namespace, " +
-                'profile, talos, metrics, logs, traces, mainStack, retention, alerting), found unknown key "subClusters"',
+                'profile, talos, metrics, logs, traces, remediation, mainStack, retention, alerting), found unknown key "subClusters"',
         ]);
+    });
+
+    it("rejects a protected namespace among the namespaces remediation may act in", () => {
+        assert.deepEqual(
+            problems({ ...validSub, remediation: { namespaces: ["batch", "kube-system", "observability"] } }),
+            [
+                "observability:remediation.namespaces[1]: expected a namespace that is not protected (kube-node-lease, " +
+                    'kube-public, kube-system, observability, observability-agents), found "kube-system"',
+                "observability:remediation.namespaces[2]: expected a namespace that is not protected (kube-node-lease, " +
+                    'kube-public, kube-system, observability, observability-agents), found "observability"',
+            ],
+        );
+    });
+
+    it("requires the GitOps repository with remediation mode gitops, then its token as a secret", () => {
+        const found = problems({ ...validSub, remediation: { mode: "gitops" } });
+        assert.equal(found.length, 1);
+        assert.match(
+            found[0] ?? "",
+            /^observability:remediation\.gitops: expected the GitOps repository \(provider, apiUrl, repository, pathTemplate\) with mode gitops/,
+        );
+        const gitops = {
+            provider: "gitlab",
+            apiUrl: "https://gitlab.example.com",
+            repository: "platform/gitops",
+            pathTemplate: "{namespace}/{name}.yaml",
+        };
+        const token = problems({ ...validSub, remediation: { mode: "gitops", gitops } });
+        assert.equal(token.length, 1);
+        assert.match(token[0] ?? "", /^observability:remediationGitToken: expected a Pulumi secret .*found nothing/);
+        const accepted = validateConfig(
+            raw({ ...validSub, remediation: { mode: "gitops", gitops }, remediationGitToken: "glpat-1" }, [
+                "remediationGitToken",
+            ]),
+        );
+        assert.ok("config" in accepted);
+    });
+
+    it("rejects an image override that is not pinned by digest", () => {
+        const found = problems({ ...validSub, remediation: { image: "node:22" } });
+        assert.equal(found.length, 1);
+        assert.match(found[0] ?? "", /^observability:remediation\.image: expected an image reference pinned by digest/);
     });
 
     it("rejects an unknown storage kind at storage.kind", () => {
@@ -359,7 +417,7 @@ describe("stack config: secrets", () => {
         const found = problems({ ...validSub, cluster: { name: "Top_S3cret" }, profile: "huge" }, ["cluster"]);
         assert.deepEqual(found, [
             "observability:cluster: expected a plain value (secrets belong only in observability:s3AccessKeyId, " +
-                "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret, observability:alertReceiverCredentials), found a secret; set it again without --secret",
+                "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret, observability:alertReceiverCredentials, observability:remediationGitToken), found a secret; set it again without --secret",
             'observability:profile: expected one of "small", "medium", "large", found "huge"; example: small',
         ]);
         assert.doesNotMatch(found.join("\n"), /Top_S3cret/);
@@ -368,7 +426,7 @@ describe("stack config: secrets", () => {
     it("refuses a secret inside a plain configuration key", () => {
         assert.deepEqual(problems(validSub, ["cluster"]), [
             "observability:cluster: expected a plain value (secrets belong only in observability:s3AccessKeyId, " +
-                "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret, observability:alertReceiverCredentials), found a secret; set it again without --secret",
+                "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret, observability:alertReceiverCredentials, observability:remediationGitToken), found a secret; set it again without --secret",
         ]);
     });
 

@@ -26,12 +26,14 @@ describe("program: main stack with S3 storage", () => {
         assert.deepEqual(declared(outsidePki), [
             "kubernetes:apps/v1:Deployment | hub-alert-ingest | obs:index:MtlsFront::hub-alert-ingest",
             "kubernetes:apps/v1:Deployment | hub-query-gateway | obs:index:MtlsFront::hub-query-gateway",
+            "kubernetes:apps/v1:Deployment | hub-remediator | obs:index:Remediator::hub-remediator",
             "kubernetes:core/v1:ConfigMap | hub-alert-ingest-config | obs:index:MtlsFront::hub-alert-ingest",
             "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-fleet-overview | obs:index:Grafana::hub-grafana",
             "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-pipeline-health | obs:index:Grafana::hub-grafana",
             "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-talos | obs:index:Grafana::hub-grafana",
             "kubernetes:core/v1:ConfigMap | hub-metrics-fleet-rules | obs:index:Metrics::hub-metrics",
             "kubernetes:core/v1:ConfigMap | hub-query-gateway-config | obs:index:MtlsFront::hub-query-gateway",
+            "kubernetes:core/v1:ConfigMap | hub-remediator-code | obs:index:Remediator::hub-remediator",
             "kubernetes:core/v1:Namespace | hub-namespaces-agents | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Namespace | hub-namespaces-core | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Secret | hub-grafana-admin | obs:index:Grafana::hub-grafana",
@@ -43,7 +45,9 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:core/v1:Service | hub-logs-logs-ingest | obs:index:Logs::hub-logs",
             "kubernetes:core/v1:Service | hub-metrics-metrics-ingest | obs:index:Metrics::hub-metrics",
             "kubernetes:core/v1:Service | hub-query-gateway-service | obs:index:MtlsFront::hub-query-gateway",
+            "kubernetes:core/v1:Service | hub-remediator-service | obs:index:Remediator::hub-remediator",
             "kubernetes:core/v1:Service | hub-traces-traces-ingest | obs:index:Traces::hub-traces",
+            "kubernetes:core/v1:ServiceAccount | hub-remediator-account | obs:index:Remediator::hub-remediator",
             "kubernetes:helm.sh/v4:Chart | hub-grafana-chart | obs:index:Grafana::hub-grafana",
             "kubernetes:helm.sh/v4:Chart | hub-logs-loki | obs:index:Logs::hub-logs",
             "kubernetes:helm.sh/v4:Chart | hub-logs-vector | obs:index:Logs::hub-logs",
@@ -54,6 +58,9 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:monitoring.coreos.com/v1:PodMonitor | hub-logs-vector-metrics | obs:index:Logs::hub-logs",
             "kubernetes:monitoring.coreos.com/v1:PrometheusRule | hub-metrics-certificate-rules | obs:index:Metrics::hub-metrics",
             "kubernetes:monitoring.coreos.com/v1:PrometheusRule | hub-metrics-rules | obs:index:Metrics::hub-metrics",
+            "kubernetes:monitoring.coreos.com/v1:ServiceMonitor | hub-remediator-metrics | obs:index:Remediator::hub-remediator",
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole | hub-remediator-role | obs:index:Remediator::hub-remediator",
+            "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding | hub-remediator-binding | obs:index:Remediator::hub-remediator",
             "obs:index:Grafana | hub-grafana | obs:index:MainCluster::hub",
             "obs:index:Logs | hub-logs | obs:index:MainCluster::hub",
             "obs:index:MainCluster | hub | pulumi:pulumi:Stack::observability-main-s3",
@@ -62,6 +69,7 @@ describe("program: main stack with S3 storage", () => {
             "obs:index:MtlsFront | hub-query-gateway | obs:index:MainCluster::hub",
             "obs:index:Namespaces | hub-namespaces | obs:index:MainCluster::hub",
             "obs:index:Pki | hub-pki | obs:index:MainCluster::hub",
+            "obs:index:Remediator | hub-remediator | obs:index:MainCluster::hub",
             "obs:index:Traces | hub-traces | obs:index:MainCluster::hub",
             "pulumi:providers:kubernetes | kubernetes | pulumi:pulumi:Stack::observability-main-s3",
             "pulumi:pulumi:Stack | observability-main-s3 | ",
@@ -80,8 +88,9 @@ describe("program: main stack with S3 storage", () => {
         // (kps, Thanos, Loki, Vector, Tempo, the trace gateway, Grafana), the ConfigMap, Deployment and
         // Service of each front (alert ingest, query gateway), Vector's PodMonitor, Grafana's admin
         // Secret and its three dashboard ConfigMaps, the Alertmanager configuration Secret, the fleet
-        // rules ConfigMap and two PrometheusRules (cluster rules, certificate rules).
-        assert.equal(kubernetesObjects.length, 2 + 1 + 9 + 1 + 4 + 7 + 2 * 3 + 1 + 1 + 3 + 1 + 1 + 2);
+        // rules ConfigMap, two PrometheusRules (cluster rules, certificate rules), and the remediator's
+        // ConfigMap, Deployment, Service, ServiceAccount, ServiceMonitor, ClusterRole and binding.
+        assert.equal(kubernetesObjects.length, 2 + 1 + 9 + 1 + 4 + 7 + 2 * 3 + 1 + 1 + 3 + 1 + 1 + 2 + 7);
         for (const record of kubernetesObjects) {
             assert.match(record.provider ?? "", /[:$]pulumi:providers:kubernetes::kubernetes::/, record.name);
         }

@@ -3,6 +3,7 @@
 import "reflect-metadata";
 
 import * as fs from "node:fs";
+import { isIP } from "node:net";
 import * as path from "node:path";
 
 import * as x509 from "@peculiar/x509";
@@ -79,7 +80,8 @@ function usageExtensions(spec: CertificateSpec): x509.Extension[] {
     if (spec.dnsNames.length > 0) {
         extensions.push(
             new x509.SubjectAlternativeNameExtension(
-                spec.dnsNames.map((value): x509.JsonGeneralName => ({ type: "dns", value })),
+                // An IP literal (a stand-in on 127.0.0.1) is an IP address name, not a DNS one.
+                spec.dnsNames.map((value): x509.JsonGeneralName => ({ type: isIP(value) ? "ip" : "dns", value })),
             ),
         );
     }
