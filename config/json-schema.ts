@@ -117,7 +117,10 @@ function collect(node: Json, key: string, role: string, rows: Map<string, Row>):
         // The same key in another role or storage form: a literal per form, merged into one row.
         existing.roles.add(role);
         const type = typeOf(node);
-        if (!existing.type.split(" \\| ").includes(type)) existing.type += ` \\| ${type}`;
+        // An enum's type is itself a list: compare it whole, then by member.
+        const members = existing.type.split(" \\| ");
+        const added = type.split(" \\| ").filter((t) => !members.includes(t));
+        if (added.length > 0) existing.type += ` \\| ${added.join(" \\| ")}`;
         const description = String(node.description ?? "").replace(/\|/g, "\\|");
         if (!existing.description.includes(description)) existing.description += ` ${description}`;
     }

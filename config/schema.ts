@@ -905,7 +905,8 @@ const remediationSchema = z
                 "What the remediator does with an over-budget opted-in workload: `off` (records the " +
                 "decision, mode off), `dry-run` (records what it would do), `scale` (scales it to 0, the " +
                 "replica count kept in an annotation), `gitops` (opens one merge request setting its " +
-                "replicas to 0 in the GitOps repository). Every mode logs, counts and posts an Event.",
+                "replicas to 0 in the GitOps repository). Every decision is logged and counted; one on a " +
+                "workload it read also becomes a Kubernetes Event.",
             examples: ["scale"],
         }),
         killSwitch: field(z.boolean().default(false), {
