@@ -1,10 +1,12 @@
 import { createHash } from "node:crypto";
+import * as path from "node:path";
 
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import { budgetRules } from "../alerts";
 import { protectedNamespaces, type StackConfig } from "../config";
+import { SETTINGS_FILE, TOKEN_FILE } from "../remediator/keys";
 import type { Settings } from "../remediator/settings";
 import { annotationKeys, commonLabels } from "./labels";
 import { KPS_RELEASE } from "./metrics-values";
@@ -21,12 +23,12 @@ import { images } from "./versions";
 export const REMEDIATOR_NAME = "remediator";
 export const REMEDIATOR_METRICS_PORT = 8080;
 /** Where the pod mounts its code and settings, its token, and its state. */
-export const REMEDIATOR_DIR = "/etc/remediator";
-const TOKEN_DIR = `${REMEDIATOR_DIR}/git`;
+export const REMEDIATOR_DIR = path.posix.dirname(SETTINGS_FILE);
+const TOKEN_DIR = path.posix.dirname(TOKEN_FILE);
 const STATE_DIR = "/var/lib/remediator";
 export const BUNDLE_KEY = "remediator.js";
-export const SETTINGS_KEY = "settings.json";
-const TOKEN_KEY = "token";
+export const SETTINGS_KEY = path.posix.basename(SETTINGS_FILE);
+const TOKEN_KEY = path.posix.basename(TOKEN_FILE);
 /** The user of the distroless image (`nonroot`). */
 const NONROOT_UID = 65532;
 

@@ -30,6 +30,10 @@ export const FLUX_RECONCILE_ANNOTATION = "kustomize.toolkit.fluxcd.io/reconcile"
 /** Label on every alert the remediator may act on. */
 export const REMEDIATION_LABEL = "remediation";
 
+/** Where the pod mounts its settings, and (gitops mode) its token: apart, since one read-only volume cannot hold the other's mount point. */
+export const SETTINGS_FILE = "/etc/remediator/settings.json";
+export const TOKEN_FILE = "/etc/remediator-git/token";
+
 /** The controller name in Events and audit lines. */
 export const CONTROLLER = "observability.remediator";
 

@@ -4,7 +4,7 @@ import * as http from "node:http";
 import { PayloadError } from "./alerts";
 import { Remediator, type AuditLine } from "./engine";
 import { gitHosting } from "./gitops";
-import { CONTROLLER } from "./keys";
+import { CONTROLLER, SETTINGS_FILE, TOKEN_FILE } from "./keys";
 import { HttpKube, inClusterConnection, type Connection } from "./kube";
 import { remediatorRegistry } from "./metrics";
 import { parseSettings, type Settings } from "./settings";
@@ -147,10 +147,6 @@ export async function startRemediator(options: StartOptions): Promise<Running> {
         },
     };
 }
-
-/** Where the pod mounts its settings and, in gitops mode, its token. */
-export const SETTINGS_FILE = "/etc/remediator/settings.json";
-export const TOKEN_FILE = "/etc/remediator/git/token";
 
 /** The process entry: files from the environment (defaults as mounted by the stack). */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {

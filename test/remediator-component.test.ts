@@ -210,5 +210,15 @@ describe("remediator: a main stack in gitops mode over two namespaces", () => {
             { name: "git", secret: { secretName: "remediator-git" } },
         );
         assert.deepEqual(deployment?.spec.template.spec.containers[0].resources, RESOURCES.large.remediator);
+        // Apart from the read-only code volume, which could not hold another volume's mount point.
+        const mounts = deployment?.spec.template.spec.containers[0].volumeMounts as Manifest[];
+        assert.deepEqual(
+            mounts.map((m) => [m.name, m.mountPath]),
+            [
+                ["code", "/etc/remediator"],
+                ["git", "/etc/remediator-git"],
+                ["state", "/var/lib/remediator"],
+            ],
+        );
     });
 });
