@@ -157,9 +157,6 @@ function budgetAlerts(remediation: RemediationConfig): BudgetAlert[] {
     ];
 }
 
-/** Metric the remediator exposes with the time of its last successful poll of the alerts. */
-export const REMEDIATOR_LAST_POLL_METRIC = METRICS.lastPoll;
-
 /** The rule group of a cluster: the opted-in workloads, their budgets, and the remediator's own health. */
 export function remediationGroup(remediation: RemediationConfig): RuleGroup {
     const stale = remediation.pollIntervalSeconds * 5;
@@ -171,7 +168,7 @@ export function remediationGroup(remediation: RemediationConfig): RuleGroup {
             ...budgetAlerts(remediation).map(asAlertRule),
             {
                 alert: "RemediatorNotPolling",
-                expr: `time() - ${REMEDIATOR_LAST_POLL_METRIC} > ${stale}`,
+                expr: `time() - ${METRICS.lastPoll} > ${stale}`,
                 for: "5m",
                 severity: "warning",
                 category: "stack",
@@ -182,10 +179,7 @@ export function remediationGroup(remediation: RemediationConfig): RuleGroup {
                 runbook: {
                     symptom: "The remediator runs but cannot read the cluster's alerts.",
                     impact: "No remediation happens: opted-in workloads over budget keep consuming.",
-                    diagnosis: [
-                        REMEDIATOR_LAST_POLL_METRIC,
-                        "sum by (result) (rate(observability_remediation_polls_total[15m]))",
-                    ],
+                    diagnosis: [METRICS.lastPoll, "sum by (result) (rate(observability_remediation_polls_total[15m]))"],
                     fix: [
                         "The remediator's log names the failing request: Prometheus down, or a NetworkPolicy in the way.",
                         "Check the Prometheus Service it is configured with (`kps-prometheus` in the stack's namespace).",

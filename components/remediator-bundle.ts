@@ -9,7 +9,7 @@ import { buildSync } from "esbuild";
  */
 
 /** Node.js version the bundle targets: the pinned image's major version or older. */
-export const BUNDLE_TARGET = "node20";
+const BUNDLE_TARGET = "node20";
 
 /** A ConfigMap holds at most 1 MiB of data (the API server refuses more). */
 export const CONFIGMAP_LIMIT_BYTES = 1024 * 1024;

@@ -20,14 +20,14 @@ import { images } from "./versions";
  * scraped by the cluster's Prometheus. docs/remediation.md explains the modes and guardrails.
  */
 
-export const REMEDIATOR_NAME = "remediator";
-export const REMEDIATOR_METRICS_PORT = 8080;
+const REMEDIATOR_NAME = "remediator";
+const REMEDIATOR_METRICS_PORT = 8080;
 /** Where the pod mounts its code and settings, its token, and its state. */
 export const REMEDIATOR_DIR = path.posix.dirname(SETTINGS_FILE);
 const TOKEN_DIR = path.posix.dirname(TOKEN_FILE);
 const STATE_DIR = "/var/lib/remediator";
-export const BUNDLE_KEY = "remediator.js";
-export const SETTINGS_KEY = path.posix.basename(SETTINGS_FILE);
+const BUNDLE_KEY = "remediator.js";
+const SETTINGS_KEY = path.posix.basename(SETTINGS_FILE);
 const TOKEN_KEY = path.posix.basename(TOKEN_FILE);
 /** The user of the distroless image (`nonroot`). */
 const NONROOT_UID = 65532;
@@ -83,9 +83,6 @@ export interface RemediatorArgs {
 }
 
 export class Remediator extends pulumi.ComponentResource {
-    /** Size of the bundled code, in bytes. */
-    public readonly bundleBytes: number;
-
     constructor(name: string, args: RemediatorArgs, opts?: pulumi.ComponentResourceOptions) {
         super("obs:index:Remediator", name, {}, opts);
         const { config } = args;
@@ -102,7 +99,6 @@ export class Remediator extends pulumi.ComponentResource {
         const metadata = { name: REMEDIATOR_NAME, namespace, labels };
 
         const bundle = remediatorBundle();
-        this.bundleBytes = Buffer.byteLength(bundle);
         const settings = `${JSON.stringify(remediatorSettings(config), null, 2)}\n`;
         const configMap = new k8s.core.v1.ConfigMap(
             `${name}-code`,
@@ -225,7 +221,7 @@ export class Remediator extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.registerOutputs({ bundleBytes: this.bundleBytes });
+        this.registerOutputs({});
     }
 
     /**

@@ -1,5 +1,7 @@
 import { z } from "zod";
 
+import { MODES } from "../remediator/settings";
+
 /**
  * The stack configuration, as plain data. Every key lives in the `observability:` namespace of a
  * `Pulumi.<stack>.yaml` file. Defaults live here, next to the shape they belong to, so that the
@@ -798,10 +800,7 @@ const subAlertingSchema = z
     .meta({ description: "This cluster's alert rules (delivery is configured on main)." });
 
 /** Namespaces no remediation ever touches, whatever the config says, besides the stack's own. */
-export const ALWAYS_PROTECTED_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"] as const;
-
-/** Modes of the remediator, least intrusive first. */
-export const REMEDIATION_MODES = ["off", "dry-run", "scale", "gitops"] as const;
+const ALWAYS_PROTECTED_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease"] as const;
 
 /** A Kubernetes label or annotation key: an optional DNS-subdomain prefix and a name. */
 const QUALIFIED_KEY =
@@ -900,7 +899,7 @@ const remediationBudgetSchema = z
 
 const remediationSchema = z
     .strictObject({
-        mode: field(z.enum(REMEDIATION_MODES).default("dry-run"), {
+        mode: field(z.enum(MODES).default("dry-run"), {
             description:
                 "What the remediator does with an over-budget opted-in workload: `off` (records the " +
                 "decision, mode off), `dry-run` (records what it would do), `scale` (scales it to 0, the " +

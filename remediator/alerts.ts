@@ -1,5 +1,5 @@
 import { REMEDIATION_LABEL } from "./keys";
-import { WORKLOAD_KINDS, type WorkloadKind, type WorkloadRef } from "./types";
+import { NAMESPACE_NAME, WORKLOAD_KINDS, type WorkloadKind, type WorkloadRef } from "./types";
 
 /**
  * Reading Prometheus' `/api/v1/alerts` answer. It comes from the network, so nothing in it is
@@ -22,9 +22,8 @@ export interface Candidate {
 export class PayloadError extends Error {}
 
 /** More alerts than any real cluster fires at once: refuse rather than spend memory on them. */
-export const MAX_ALERTS = 20_000;
+const MAX_ALERTS = 20_000;
 
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
@@ -97,7 +96,7 @@ function readAlert(alert: unknown, knownAlerts: ReadonlySet<string>): Candidate 
         return `expected alertname to be one of the budget alerts (${[...knownAlerts].join(", ")}), found ${quote(alertname)}`;
     }
     const namespace = own(labels, "namespace");
-    if (typeof namespace !== "string" || namespace.length > 63 || !NAMESPACE.test(namespace)) {
+    if (typeof namespace !== "string" || namespace.length > 63 || !NAMESPACE_NAME.test(namespace)) {
         return `${alertname}: expected label namespace to be a namespace name, found ${quote(namespace)}`;
     }
     const type = own(labels, "workload_type");

@@ -9,20 +9,18 @@ import type { BudgetRuleSettings, Settings } from "./settings";
  */
 
 /** Why nothing was done: a closed set, used as a metric label. */
-export const REFUSALS = [
-    "kill-switch",
-    "mode-off",
-    "protected-namespace",
-    "namespace-not-allowed",
-    "not-found",
-    "not-opted-in",
-    "opted-out",
-    "already-at-zero",
-    "within-own-budget",
-    "cooldown",
-    "rate-limit",
-] as const;
-export type Refusal = (typeof REFUSALS)[number];
+export type Refusal =
+    | "kill-switch"
+    | "mode-off"
+    | "protected-namespace"
+    | "namespace-not-allowed"
+    | "not-found"
+    | "not-opted-in"
+    | "opted-out"
+    | "already-at-zero"
+    | "within-own-budget"
+    | "cooldown"
+    | "rate-limit";
 
 /** The workload as the API server returned it, reduced to what the guardrails read. */
 export interface LiveWorkload {
@@ -42,12 +40,17 @@ export interface History {
 
 export type Verdict = { act: true; budget: number } | { act: false; refusal: Refusal; detail: string; budget?: number };
 
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 
 /** Refusals that need no read of the workload. */
 export function decideBeforeRead(settings: Settings, namespace: string): Verdict | undefined {
     if (settings.killSwitch) return refuse("kill-switch", "the kill switch is on (remediation.killSwitch)");
     if (settings.mode === "off") return refuse("mode-off", "remediation.mode is off");
+    return namespaceRefusal(settings, namespace);
+}
+
+/** Why the remediator may not touch a namespace at all (not even read or post an Event there), if it may not. */
+export function namespaceRefusal(settings: Settings, namespace: string): Verdict | undefined {
     if (settings.protectedNamespaces.includes(namespace)) {
         return refuse("protected-namespace", `namespace ${namespace} is protected`);
     }
@@ -61,7 +64,7 @@ export function decideBeforeRead(settings: Settings, namespace: string): Verdict
 }
 
 /** Actions taken in the hour before `now`. */
-export function actionsInLastHour(actions: readonly number[], now: number): number {
+function actionsInLastHour(actions: readonly number[], now: number): number {
     return actions.filter((at) => at > now - HOUR_MS && at <= now).length;
 }
 

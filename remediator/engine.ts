@@ -1,7 +1,15 @@
 import * as fs from "node:fs";
 
 import { PayloadError, quote, readAlerts, type Candidate } from "./alerts";
-import { actionsInLastHour, decide, decideBeforeRead, type LiveWorkload, type Refusal, type Verdict } from "./decide";
+import {
+    decide,
+    decideBeforeRead,
+    HOUR_MS,
+    namespaceRefusal,
+    type LiveWorkload,
+    type Refusal,
+    type Verdict,
+} from "./decide";
 import {
     FLUX_RECONCILE_ANNOTATION,
     ORIGINAL_REPLICAS_ANNOTATION,
@@ -61,8 +69,6 @@ interface Persisted {
     lastActed: Record<string, number>;
 }
 
-const HOUR_MS = 3_600_000;
-
 export class Remediator {
     private readonly settings: Settings;
     private readonly rules: Map<string, BudgetRuleSettings>;
@@ -73,8 +79,6 @@ export class Remediator {
     private previousRefusedAlerts = new Set<string>();
     private actions: number[] = [];
     private lastActed = new Map<string, number>();
-    /** Time of the last poll that read the alerts. */
-    lastSuccessfulPoll: number | undefined;
 
     constructor(private readonly deps: RemediatorDeps) {
         this.settings = deps.settings;
@@ -84,11 +88,6 @@ export class Remediator {
         const { metrics } = deps;
         metrics.set(METRICS.killSwitch, {}, this.settings.killSwitch ? 1 : 0);
         metrics.set(METRICS.mode, { mode: this.settings.mode }, 1);
-    }
-
-    /** Actions recorded in the last hour (real ones, or would-be ones in dry-run). */
-    actionTimes(): readonly number[] {
-        return this.actions;
     }
 
     async poll(): Promise<PollReport> {
@@ -113,7 +112,6 @@ export class Remediator {
         }
         this.deps.metrics.inc(METRICS.polls, { result: "ok" });
         this.deps.metrics.set(METRICS.lastPoll, {}, Math.floor(now / 1000));
-        this.lastSuccessfulPoll = now;
 
         // A malformed alert is reported once while it keeps coming back, not at every poll.
         const refusedNow = new Set(read.refused);
@@ -303,7 +301,7 @@ export class Remediator {
         const mayTouch =
             live !== undefined &&
             fields.namespace !== undefined &&
-            decideBeforeRead({ ...this.settings, killSwitch: false, mode: "dry-run" }, fields.namespace) === undefined;
+            namespaceRefusal(this.settings, fields.namespace) === undefined;
         if (mayTouch && fields.kind !== undefined && fields.name !== undefined) {
             try {
                 await this.deps.kube.createEvent({
@@ -384,11 +382,6 @@ export class Remediator {
         const state: Persisted = { actions: this.actions, lastActed: Object.fromEntries(this.lastActed) };
         fs.writeFileSync(`${file}.tmp`, JSON.stringify(state));
         fs.renameSync(`${file}.tmp`, file);
-    }
-
-    /** Actions in the hour before now, for tests and the readiness detail. */
-    recentActions(now = this.clock()): number {
-        return actionsInLastHour(this.actions, now);
     }
 }
 

@@ -12,7 +12,7 @@ import { isAlias, isMap, isScalar, isSeq, parseAllDocuments, type Document, type
 import type { Evidence, GitHosting, GitopsOutcome, GitopsSettings, WorkloadRef } from "./types";
 
 /** How long one API request may take before the proposal is refused. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 
 /** A proposal that cannot be made; its message says which repository, file, field or API step, and why. */
 export class GitopsError extends Error {

@@ -61,7 +61,7 @@ const TIMEOUT_MS = 10_000;
 const MAX_BODY = 4 * 1024 * 1024;
 const RESOURCES: Record<WorkloadRef["kind"], string> = { Deployment: "deployments", StatefulSet: "statefulsets" };
 
-export function workloadPath(ref: WorkloadRef): string {
+function workloadPath(ref: WorkloadRef): string {
     return `/apis/apps/v1/namespaces/${encodeURIComponent(ref.namespace)}/${RESOURCES[ref.kind]}/${encodeURIComponent(ref.name)}`;
 }
 

@@ -1,5 +1,5 @@
-import type { BudgetKind } from "./keys";
-import type { GitopsSettings } from "./types";
+import { BUDGET_ANNOTATIONS, type BudgetKind } from "./keys";
+import { NAMESPACE_NAME, type GitopsSettings } from "./types";
 
 /**
  * The remediator's settings: one JSON document the stack writes into a ConfigMap from its
@@ -8,7 +8,9 @@ import type { GitopsSettings } from "./types";
  * would be half of the bundle.
  */
 
-export type Mode = "off" | "dry-run" | "scale" | "gitops";
+/** Modes of the remediator, least intrusive first; the stack config takes the same. */
+export const MODES = ["off", "dry-run", "scale", "gitops"] as const;
+export type Mode = (typeof MODES)[number];
 
 export interface BudgetRuleSettings {
     alert: string;
@@ -42,9 +44,7 @@ export interface Settings {
     port: number;
 }
 
-const MODES: readonly Mode[] = ["off", "dry-run", "scale", "gitops"];
-const BUDGETS: readonly BudgetKind[] = ["cpu", "memory", "restarts"];
-const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const BUDGETS = Object.keys(BUDGET_ANNOTATIONS) as BudgetKind[];
 
 type Check = (value: unknown, path: string, problems: string[]) => void;
 
@@ -84,7 +84,7 @@ const namespaces: Check = (v, p, out) => {
         return;
     }
     v.forEach((item, i) => {
-        if (typeof item !== "string" || !NAMESPACE.test(item)) {
+        if (typeof item !== "string" || !NAMESPACE_NAME.test(item)) {
             out.push(`${p}[${i}]: expected a namespace name, found ${JSON.stringify(item)}`);
         }
     });

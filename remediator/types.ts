@@ -7,6 +7,9 @@
 export const WORKLOAD_KINDS = ["Deployment", "StatefulSet"] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
 
+/** A namespace name (DNS-1123 label). */
+export const NAMESPACE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
 /** One workload, as alerts name it and as the restore command takes it (`<namespace>/<kind>/<name>`). */
 export interface WorkloadRef {
     namespace: string;

@@ -30,7 +30,7 @@ export interface GitHostingOptions {
 }
 
 /** The numeric id the GitLab stand-in's project answers to, besides its URL-encoded path. */
-export const GITLAB_PROJECT_ID = 4242;
+const GITLAB_PROJECT_ID = 4242;
 
 export interface RecordedRequest {
     method: string;

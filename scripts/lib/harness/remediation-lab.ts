@@ -35,7 +35,7 @@ export interface LabWorkload {
 }
 
 /** Text exposition of the workloads' series at `elapsedMs` after start. */
-export function labMetrics(workloads: readonly LabWorkload[], labelName: string, elapsedMs: number): string {
+function labMetrics(workloads: readonly LabWorkload[], labelName: string, elapsedMs: number): string {
     const lines: string[] = [];
     for (const w of workloads) {
         const pod = `${w.name}-0`;
