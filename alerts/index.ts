@@ -3,12 +3,14 @@ import { certificateRules, type CertificateFacts } from "./certificates";
 import { agentPipeline, appHealth, clusterHealth, localRetention } from "./cluster";
 import { alertPath, deadmanGroup, serviceHealth } from "./fleet";
 import { storeRetention, stores } from "./main";
-import { alertsOf, type AlertRule, type RuleGroup } from "./model";
+import { alertsOf, isAlert, type AlertRule, type RuleGroup } from "./model";
 import { remediationGroup } from "./remediation";
+import { reportAlertGroup, reportClusterGroup, reportFleetGroup } from "./report";
 
-export { certificateRules, type CertificateFacts } from "./certificates";
+export { CERTIFICATE_EXPIRY_METRIC, certificateRules, type CertificateFacts } from "./certificates";
 export * from "./model";
 export { budgetRules, OPTED_IN_METRIC, type BudgetRule } from "./remediation";
+export { EVALUATION_INTERVAL_SECONDS, REPORT_SERIES } from "./report";
 
 /** Rules each cluster's own Prometheus evaluates; main adds the ones on its stores. */
 export function clusterRuleGroups(config: StackConfig): RuleGroup[] {
@@ -18,13 +20,23 @@ export function clusterRuleGroups(config: StackConfig): RuleGroup[] {
         agentPipeline,
         localRetention(config),
         remediationGroup(config.remediation),
+        reportClusterGroup,
     ];
-    return config.role === "main" ? [...groups, stores, storeRetention] : groups;
+    if (config.role !== "main") return groups;
+    return [...groups, stores, storeRetention, ...(config.report.enabled ? [reportAlertGroup(config.namespace)] : [])];
+}
+
+/** main's rule groups that watch the stores' retention. */
+export function storeRetentionAlerts(): RuleGroup[] {
+    return [stores, storeRetention].map((group) => ({
+        ...group,
+        rules: group.rules.filter((rule) => isAlert(rule) && rule.category === "retention"),
+    }));
 }
 
 /** Rules main's Thanos Ruler evaluates over the whole fleet. */
 export function fleetRuleGroups(config: MainConfig): RuleGroup[] {
-    return [deadmanGroup(config), alertPath, serviceHealth(config)];
+    return [deadmanGroup(config), alertPath, serviceHealth(config), reportFleetGroup];
 }
 
 /**

@@ -52,6 +52,8 @@ export interface RecordingRule {
 export interface RuleGroup {
     name: string;
     placement: Placement;
+    /** Evaluation interval of this group, when not the evaluator's global one (`1h`). */
+    interval?: string;
     rules: readonly (AlertRule | RecordingRule)[];
 }
 
@@ -66,6 +68,7 @@ export const DEADMAN_LABEL = { name: "deadman", value: "true" } as const;
 function ruleFileGroup(group: RuleGroup, runbookBaseUrl: string) {
     return {
         name: group.name,
+        ...(group.interval !== undefined ? { interval: group.interval } : {}),
         rules: group.rules.map((rule) =>
             isAlert(rule)
                 ? {

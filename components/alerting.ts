@@ -2,13 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
-import {
-    OFFLINE_SECRET,
-    receiverNeedsCredential,
-    type MainConfig,
-    type StackConfig,
-    type StackSecrets,
-} from "../config";
+import { receiverNeedsCredential, type MainConfig, type StackConfig, type StackSecrets } from "../config";
 import {
     alertsOf,
     certificateRules,
@@ -25,6 +19,7 @@ import {
     RECEIVER_CREDENTIALS_SECRET,
     type AlertNames,
 } from "./alertmanager-config";
+import { credentialFiles } from "./credential-files";
 import { commonLabels } from "./labels";
 
 /** The ConfigMap the Thanos Ruler loads its rule files from, and the file of the fleet rules. */
@@ -98,26 +93,6 @@ export function clusterRules(
 }
 
 /**
- * One file per receiver from `alertReceiverCredentials`, which the config check has proven to
- * be a JSON object with a credential for each (the offline render's placeholder stands for one).
- */
-function credentialFiles(json: string, receivers: readonly string[]): Record<string, string> {
-    if (json === OFFLINE_SECRET) return Object.fromEntries(receivers.map((r) => [r, OFFLINE_SECRET]));
-    const all = JSON.parse(json) as Record<string, unknown>;
-    return Object.fromEntries(
-        receivers.map((receiver) => {
-            const credential = all[receiver];
-            if (typeof credential !== "string" || credential === "") {
-                throw new Error(
-                    `alertReceiverCredentials: expected a credential for receiver '${receiver}', found none`,
-                );
-            }
-            return [receiver, credential];
-        }),
-    );
-}
-
-/**
  * What main's Alertmanager and Thanos Ruler read before they start: the Alertmanager
  * configuration (no credential in it), the receivers' credentials, and the fleet rules.
  */
@@ -160,7 +135,9 @@ export function alertingInputs(
                 {
                     metadata: metadata(RECEIVER_CREDENTIALS_SECRET),
                     type: "Opaque",
-                    stringData: pulumi.secret(credentials.apply((json) => credentialFiles(json, needing))),
+                    stringData: pulumi.secret(
+                        credentials.apply((json) => credentialFiles(json, needing, "alertReceiverCredentials")),
+                    ),
                 },
                 opts,
             ),

@@ -12,6 +12,7 @@ import { Metrics } from "./metrics";
 import { alertIngestSpec, MtlsFront, queryGatewaySpec } from "./mtls-front";
 import { Pki, type CertificateStatus } from "./pki";
 import { Remediator } from "./remediator";
+import { Reporter } from "./reporter";
 import { CLUSTER_IDENTITY_SECRET, tlsSecretName } from "./pki-profiles";
 import { Traces } from "./traces";
 
@@ -154,6 +155,14 @@ export class MainCluster extends pulumi.ComponentResource {
             // Its ServiceMonitor is one of the metrics chart's CRDs.
             { parent: this, dependsOn: [namespaces, metrics] },
         );
+
+        if (config.report.enabled) {
+            new Reporter(
+                `${name}-reporter`,
+                { config, ...(secrets.reportCredentials ? { credentials: secrets.reportCredentials } : {}) },
+                { parent: this, dependsOn: [namespaces, pki] },
+            );
+        }
 
         if (config.storage.kind === "s3" && s3AccessKeyId !== undefined && s3SecretAccessKey !== undefined) {
             // Credentials reach the stores only through this Secret, referenced by name.

@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
 
 import { durationHours, receiverNeedsCredential, type MainConfig, type StackConfig } from "../config";
-import { REPLACED_DEFAULT_ALERTS } from "../alerts";
+import { EVALUATION_INTERVAL_SECONDS, REPLACED_DEFAULT_ALERTS } from "../alerts";
 import { OPT_OUT_ANNOTATION } from "../remediator/keys";
 import { ALERTMANAGER_CONFIG_SECRET, RECEIVER_CREDENTIALS_SECRET } from "./alertmanager-config";
 import { FLEET_RULES_CONFIGMAP } from "./alerting";
@@ -98,6 +98,8 @@ export function kpsValues(input: KpsInput): Record<string, unknown> {
     const prometheusSpec: Record<string, unknown> = {
         replicas: replicas.prometheus,
         externalLabels: { cluster: config.cluster.name },
+        // The report's roll-ups turn ALERTS samples into minutes with this interval.
+        evaluationInterval: `${EVALUATION_INTERVAL_SECONDS}s`,
         retention: config.retention.metrics.local,
         retentionSize: retentionSize(storageSize),
         storageSpec: pvc(storageSize, config.metrics.storageClass),

@@ -10,7 +10,7 @@ import { SETTINGS_FILE, TOKEN_FILE } from "../remediator/keys";
 import type { Settings } from "../remediator/settings";
 import { annotationKeys, commonLabels } from "./labels";
 import { KPS_RELEASE } from "./metrics-values";
-import { remediatorBundle } from "./remediator-bundle";
+import { remediatorBundle } from "./program-bundle";
 import { mebibytes, RESOURCES } from "./resources";
 import { images } from "./versions";
 

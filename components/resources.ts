@@ -34,7 +34,8 @@ export type Brick =
     | "vectorAgent"
     | "tempo"
     | "traceGateway"
-    | "remediator";
+    | "remediator"
+    | "reporter";
 
 /** Bricks that run once per node rather than once per cluster. */
 export const PER_NODE: ReadonlySet<Brick> = new Set(["nodeExporter", "vectorAgent"]);
@@ -64,6 +65,8 @@ export const ROLE_BRICKS: Record<StackConfig["role"], readonly Brick[]> = {
         "tempo",
         "traceGateway",
         "remediator",
+        // A weekly Job: counted as if it always ran, so the node fits it whenever it starts.
+        "reporter",
     ],
     sub: [
         "prometheus",
@@ -105,6 +108,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         tempo: r("200m", "512Mi", "1", "1536Mi"),
         traceGateway: r("100m", "256Mi", "500m", "512Mi"),
         remediator: r("20m", "64Mi", "200m", "128Mi"),
+        reporter: r("50m", "128Mi", "500m", "256Mi"),
     },
     medium: {
         prometheus: r("1", "3Gi", "2", "6Gi"),
@@ -129,6 +133,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         tempo: r("500m", "2Gi", "2", "4Gi"),
         traceGateway: r("250m", "512Mi", "1", "1Gi"),
         remediator: r("50m", "96Mi", "300m", "192Mi"),
+        reporter: r("100m", "192Mi", "1", "384Mi"),
     },
     large: {
         prometheus: r("2", "8Gi", "4", "16Gi"),
@@ -155,6 +160,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         tempo: r("500m", "1Gi", "2", "3Gi"),
         traceGateway: r("500m", "1Gi", "2", "2Gi"),
         remediator: r("100m", "128Mi", "500m", "256Mi"),
+        reporter: r("200m", "256Mi", "1", "512Mi"),
     },
 };
 

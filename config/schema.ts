@@ -1,6 +1,7 @@
 import { z } from "zod";
 
 import { MODES } from "../remediator/settings";
+import { CREDENTIAL_FILES, SMTP_SECURITY, WEBHOOK_KINDS } from "../reporter/delivery-types";
 
 /**
  * The stack configuration, as plain data. Every key lives in the `observability:` namespace of a
@@ -1030,6 +1031,191 @@ function refineRemediation(config: { namespace: string; remediation: Remediation
     });
 }
 
+/** A cron schedule of five fields (minute hour day-of-month month day-of-week), or a macro. */
+const CRON = /^(@(yearly|annually|monthly|weekly|daily|hourly)|[0-9A-Za-z*,/?-]+( [0-9A-Za-z*,/?-]+){4})$/;
+
+/** Whether the runtime knows an IANA time zone name. */
+function isTimeZone(name: string): boolean {
+    try {
+        new Intl.DateTimeFormat("en", { timeZone: name });
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+const reportGitSchema = z
+    .strictObject({
+        provider: gitopsSchema.shape.provider,
+        apiUrl: gitopsSchema.shape.apiUrl,
+        repository: gitopsSchema.shape.repository,
+        branch: field(
+            z
+                .string()
+                .regex(/^[A-Za-z0-9._/-]+$/)
+                .default("main"),
+            {
+                description: "Branch the reports are committed to.",
+                expected: "a branch name",
+                examples: ["main"],
+            },
+        ),
+        directory: field(
+            z
+                .string()
+                .regex(/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/)
+                .default("reports"),
+            {
+                description: "Directory of the reports in the repository: `<directory>/<year>-W<week>.md`.",
+                expected: "a relative path without leading or trailing slash",
+                examples: ["reports/fleet"],
+            },
+        ),
+    })
+    .meta({
+        description:
+            "Commit each report's Markdown to a Git repository, for history. Its token is `git-token` in the `reportCredentials` secret.",
+    });
+
+const reportSchema = z
+    .strictObject({
+        enabled: field(z.boolean().default(true), {
+            description: "Run the weekly report CronJob on main.",
+            examples: [false],
+        }),
+        schedule: field(z.string().regex(CRON).default("0 7 * * 1"), {
+            description: "When the report runs, as a CronJob schedule in `timeZone`; it covers the 7 days before.",
+            expected: "five cron fields (minute hour day-of-month month day-of-week) or @weekly, @daily…",
+            examples: ["30 6 * * 1"],
+        }),
+        timeZone: field(z.string().refine(isTimeZone).default("Europe/Paris"), {
+            description: "IANA time zone of the schedule and of the dates in the report.",
+            expected: "an IANA time zone name",
+            examples: ["America/New_York"],
+        }),
+        concurrency: field(z.number().int().min(1).max(16).default(4), {
+            description: "Queries the reporter runs at once against the fleet's stores.",
+            expected: "a whole number from 1 to 16",
+            examples: [2],
+        }),
+        queryTimeoutSeconds: field(z.number().int().min(5).max(600).default(60), {
+            description:
+                "Deadline of each query; a query past it leaves its figures out, with a warning in the report.",
+            expected: "a whole number of seconds from 5 to 600",
+            examples: [120],
+        }),
+        email: z
+            .strictObject({
+                host: field(z.string().regex(DNS_NAME), {
+                    description: "SMTP relay host name.",
+                    expected: "a DNS name",
+                    examples: ["smtp.example.com"],
+                }),
+                port: field(z.number().int().min(1).max(65535).default(587), {
+                    description: "SMTP port: 587 with `starttls`, 465 with `tls`.",
+                    expected: "a port number",
+                    examples: [465],
+                }),
+                security: field(z.enum(SMTP_SECURITY).default("starttls"), {
+                    description:
+                        "`starttls`: the relay must upgrade to TLS before anything is sent; `tls`: TLS from the first byte. Plain text is never used.",
+                    examples: ["tls"],
+                }),
+                from: field(z.email(), {
+                    description: "Sender address.",
+                    expected: "an e-mail address",
+                    examples: ["observability@example.com"],
+                }),
+                to: field(z.array(z.email()).min(1), {
+                    description: "Recipients.",
+                    expected: "a non-empty list of e-mail addresses",
+                    examples: [["sre@example.com"]],
+                }),
+                username: field(z.string().min(1).optional(), {
+                    description:
+                        "SMTP user; its password is `smtp-password` in the `reportCredentials` secret. Absent: no authentication.",
+                    expected: "a user name",
+                    examples: ["observability"],
+                }),
+            })
+            .optional()
+            .meta({ description: "Send the report by e-mail (HTML with the Markdown as text, the JSON attached)." }),
+        webhooks: field(
+            z
+                .array(
+                    z.strictObject({
+                        name: field(z.string().max(40).regex(DNS_LABEL), {
+                            description:
+                                "Name of the channel; its URL is `webhook-<name>` in the `reportCredentials` secret.",
+                            expected: "a DNS label",
+                            examples: ["sre-chat"],
+                        }),
+                        kind: field(z.enum(WEBHOOK_KINDS), {
+                            description:
+                                "Message format: `slack`, `mattermost`, `teams` (Workflows webhook, Adaptive Card) or `generic` (the report's JSON).",
+                            examples: ["mattermost"],
+                        }),
+                    }),
+                )
+                .superRefine((hooks, ctx) => {
+                    const seen = new Set<string>();
+                    hooks.forEach((hook, index) => {
+                        if (seen.has(hook.name)) {
+                            ctx.addIssue({
+                                code: "custom",
+                                path: [index, "name"],
+                                input: hook.name,
+                                message: "a name not used by another webhook",
+                            });
+                        }
+                        seen.add(hook.name);
+                    });
+                })
+                .default([]),
+            {
+                description: "Chat webhooks that get the report's summary (or, `generic`, its JSON).",
+                expected: "a list of {name, kind}",
+                examples: [[{ name: "sre-chat", kind: "slack" }]],
+            },
+        ),
+        git: reportGitSchema.optional(),
+        image: field(
+            z
+                .string()
+                .regex(/^[^\s@]+@sha256:[0-9a-f]{64}$/)
+                .optional(),
+            {
+                description:
+                    "Image to run the reporter on instead of the pinned Node.js image, by digest; it must run `node` as a non-root user.",
+                expected: "an image reference pinned by digest (<repository>@sha256:<64 hex>)",
+                examples: ["registry.example.com/base/node@sha256:" + "0".repeat(64)],
+            },
+        ),
+    })
+    .default({
+        enabled: true,
+        schedule: "0 7 * * 1",
+        timeZone: "Europe/Paris",
+        concurrency: 4,
+        queryTimeoutSeconds: 60,
+        webhooks: [],
+    })
+    .meta({
+        description:
+            "The weekly health report: a CronJob on main that reads the fleet's week, scores each cluster and delivers the report. See docs/report.md.",
+    });
+
+export type ReportConfig = z.output<typeof reportSchema>;
+
+/** Credential names the report's channels need, as keys of the `reportCredentials` secret. */
+export function reportCredentialNames(report: ReportConfig): string[] {
+    return [
+        ...(report.email?.username !== undefined ? [CREDENTIAL_FILES.smtpPassword] : []),
+        ...(report.git !== undefined ? [CREDENTIAL_FILES.gitToken] : []),
+        ...report.webhooks.map((hook) => CREDENTIAL_FILES.webhook(hook.name)),
+    ];
+}
+
 const common = {
     cluster: clusterSchema,
     kubernetes: kubernetesSchema,
@@ -1052,6 +1238,7 @@ export const mainSchema = z
         pki: pkiSchema,
         grafana: grafanaSchema,
         alerting: alertingSchema,
+        report: reportSchema,
         subClusters: z
             .array(subClusterEntry)
             .superRefine((subs, ctx) => {
@@ -1147,39 +1334,58 @@ export interface SecretKey {
     check?: (value: string, config: StackConfig) => string[];
 }
 
-/** Problems with `alertReceiverCredentials`: a JSON object of one credential per receiver that needs one. */
-function checkReceiverCredentials(value: string, config: StackConfig): string[] {
-    if (config.role !== "main") return [];
+/**
+ * Problems with a secret holding a JSON object of one credential per name: every needed name set
+ * to a non-empty string, and no other. `what` names an entry in the messages ("receiver"),
+ * `extras` the entries expected instead of an unknown one.
+ */
+function credentialObjectProblems(value: string, needed: readonly string[], what: string, extras: string): string[] {
     let parsed: unknown;
     try {
         parsed = JSON.parse(value);
     } catch {
-        return ['expected a JSON object {"<receiver>": "<credential>"}, found text that is not JSON'];
+        return [`expected a JSON object {"<${what}>": "<credential>"}, found text that is not JSON`];
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         return [
-            `expected a JSON object {"<receiver>": "<credential>"}, found ${Array.isArray(parsed) ? "an array" : typeof parsed}`,
+            `expected a JSON object {"<${what}>": "<credential>"}, found ${Array.isArray(parsed) ? "an array" : typeof parsed}`,
         ];
     }
     const entries = parsed as Record<string, unknown>;
-    const needed = new Set(config.alerting.receivers.filter(receiverNeedsCredential).map((r) => r.name));
+    const neededSet = new Set(needed);
     const problems: string[] = [];
-    for (const name of needed) {
+    for (const name of neededSet) {
         const credential = entries[name];
         if (typeof credential !== "string" || credential === "") {
             problems.push(
-                `expected a non-empty string for receiver '${name}', found ${credential === undefined ? "nothing" : typeof credential === "string" ? "an empty string" : typeof credential}`,
+                `expected a non-empty string for ${what} '${name}', found ${credential === undefined ? "nothing" : typeof credential === "string" ? "an empty string" : typeof credential}`,
             );
         }
     }
     for (const name of Object.keys(entries)) {
-        if (!needed.has(name)) {
-            problems.push(
-                `expected only receivers that take a credential (${[...needed].join(", ")}), found '${name}'`,
-            );
+        if (!neededSet.has(name)) {
+            problems.push(`expected only ${extras} (${[...neededSet].join(", ")}), found '${name}'`);
         }
     }
     return problems.sort();
+}
+
+/** Problems with `alertReceiverCredentials`: one credential per receiver that needs one. */
+function checkReceiverCredentials(value: string, config: StackConfig): string[] {
+    if (config.role !== "main") return [];
+    const needed = config.alerting.receivers.filter(receiverNeedsCredential).map((r) => r.name);
+    return credentialObjectProblems(value, needed, "receiver", "receivers that take a credential");
+}
+
+/** Problems with `reportCredentials`: one credential per report channel that needs one. */
+function checkReportCredentials(value: string, config: StackConfig): string[] {
+    if (config.role !== "main") return [];
+    return credentialObjectProblems(
+        value,
+        reportCredentialNames(config.report),
+        "credential",
+        "the credentials the channels take",
+    );
 }
 
 export const SECRET_KEYS = [
@@ -1224,6 +1430,17 @@ export const SECRET_KEYS = [
             "and pull requests of the repository.",
         requiredWhen: (c) => c.remediation.mode === "gitops",
         example: "glpat-XXXXXXXXXXXXXXXXXXXX",
+    },
+    {
+        key: "reportCredentials",
+        roles: ["main"],
+        description:
+            "Credentials of the weekly report's channels, as a JSON object: `smtp-password` (email " +
+            "with username), `git-token` (git: GitLab `api` scope or GitHub contents write), " +
+            "`webhook-<name>` (each webhook's URL, which carries its token).",
+        requiredWhen: (c) => c.role === "main" && c.report.enabled && reportCredentialNames(c.report).length > 0,
+        example: '{"smtp-password":"s3cr3t","webhook-sre-chat":"https://hooks.slack.com/services/T0/B0/XXXX"}',
+        check: checkReportCredentials,
     },
 ] as const satisfies readonly SecretKey[];
 

@@ -1,5 +1,6 @@
 import { CERTIFICATE_EXPIRY_METRIC, CERTIFICATE_RENEWAL_METRIC } from "../alerts/certificates";
 import { OPTED_IN_METRIC } from "../alerts/remediation";
+import { REPORT_SERIES } from "../alerts/report";
 import { METRICS } from "../remediator/metrics";
 
 /**
@@ -36,6 +37,10 @@ export const METRIC_CATALOG = {
     kubeStateMetrics: [
         "kube_node_status_condition",
         "kube_node_info",
+        "kube_pod_container_status_waiting_reason",
+        "kube_cronjob_status_last_schedule_time",
+        "kube_cronjob_status_last_successful_time",
+        "kube_job_status_failed",
         "kube_pod_container_status_restarts_total",
         "kube_pod_container_status_last_terminated_reason",
         "kube_pod_status_phase",
@@ -52,6 +57,8 @@ export const METRIC_CATALOG = {
     ],
     /** The kubelet's cAdvisor endpoint. */
     cadvisor: ["container_cpu_usage_seconds_total", "container_memory_working_set_bytes"],
+    /** The kubelet's own endpoint: volume usage of mounted PersistentVolumeClaims. */
+    kubelet: ["kubelet_volume_stats_used_bytes", "kubelet_volume_stats_capacity_bytes"],
     /** node-exporter on every node. */
     nodeExporter: [
         "node_load1",
@@ -129,11 +136,11 @@ export const METRIC_CATALOG = {
         "otelcol_receiver_refused_spans",
     ],
     /** The stack's own recording rules: the fleet PKI's certificates, written at each `pulumi up`. */
-    recorded: [CERTIFICATE_EXPIRY_METRIC, CERTIFICATE_RENEWAL_METRIC, OPTED_IN_METRIC],
+    recorded: [CERTIFICATE_EXPIRY_METRIC, CERTIFICATE_RENEWAL_METRIC, OPTED_IN_METRIC, ...Object.values(REPORT_SERIES)],
     /** kube-prometheus-stack's default recording rules the stack's rules build on. */
     kpsRecorded: ["namespace_workload_pod:kube_pod_owner:relabel"],
     /** The remediator of each cluster. */
-    remediator: [METRICS.lastPoll, METRICS.polls],
+    remediator: [METRICS.lastPoll, METRICS.polls, METRICS.actions],
 } as const satisfies Record<string, readonly string[]>;
 
 /** The catalog as one set of names. */

@@ -264,6 +264,62 @@ export const ALERT_CASES: AlertCase[] = [
         at: "10m",
         fires: [],
     },
+    // --- the weekly report ----------------------------------------------------------------
+    {
+        alert: "WeeklyReportNotDelivered",
+        name: "the last scheduled run never succeeded",
+        series: {
+            'kube_cronjob_status_last_schedule_time{namespace="observability", cronjob="weekly-report"}': "100000x60",
+            'kube_cronjob_status_last_successful_time{namespace="observability", cronjob="weekly-report"}': "99000x60",
+        },
+        at: "50m",
+        fires: [
+            {
+                labels: { namespace: "observability", cronjob: "weekly-report" },
+                summary: "The weekly health report was not delivered",
+                description:
+                    "The report's last scheduled run has not succeeded, or none has for 8 days: a delivery " +
+                    "channel refused it, the fleet's stores could not be read, or the CronJob does not run.",
+            },
+        ],
+    },
+    {
+        alert: "WeeklyReportNotDelivered",
+        name: "the first run failed: no success at all",
+        series: {
+            'kube_cronjob_status_last_schedule_time{namespace="observability", cronjob="weekly-report"}': "100000x60",
+        },
+        at: "50m",
+        fires: [
+            {
+                labels: { namespace: "observability", cronjob: "weekly-report" },
+                summary: "The weekly health report was not delivered",
+                description:
+                    "The report's last scheduled run has not succeeded, or none has for 8 days: a delivery " +
+                    "channel refused it, the fleet's stores could not be read, or the CronJob does not run.",
+            },
+        ],
+    },
+    {
+        alert: "WeeklyReportNotDelivered",
+        name: "silent once the scheduled run succeeded",
+        series: {
+            'kube_cronjob_status_last_schedule_time{namespace="observability", cronjob="weekly-report"}': "1000x60",
+            'kube_cronjob_status_last_successful_time{namespace="observability", cronjob="weekly-report"}': "1200x60",
+        },
+        at: "50m",
+        fires: [],
+    },
+    {
+        alert: "WeeklyReportNotDelivered",
+        name: "silent in another namespace's CronJob of the same name",
+        series: {
+            'kube_cronjob_status_last_schedule_time{namespace="other", cronjob="weekly-report"}': "1000x60",
+            'kube_cronjob_status_last_successful_time{namespace="other", cronjob="weekly-report"}': "900x60",
+        },
+        at: "50m",
+        fires: [],
+    },
     // --- agents -----------------------------------------------------------------------------
     {
         alert: "RemoteWriteSamplesDropped",

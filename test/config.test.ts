@@ -105,6 +105,14 @@ describe("stack config: valid input", () => {
             },
             subClusters: [{ name: "sub-eu-1" }],
             remediation: REMEDIATION_DEFAULTS,
+            report: {
+                enabled: true,
+                schedule: "0 7 * * 1",
+                timeZone: "Europe/Paris",
+                concurrency: 4,
+                queryTimeoutSeconds: 60,
+                webhooks: [],
+            },
         });
     });
 
@@ -417,7 +425,7 @@ describe("stack config: secrets", () => {
         const found = problems({ ...validSub, cluster: { name: "Top_S3cret" }, profile: "huge" }, ["cluster"]);
         assert.deepEqual(found, [
             "observability:cluster: expected a plain value (secrets belong only in observability:s3AccessKeyId, " +
-                "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret, observability:alertReceiverCredentials, observability:remediationGitToken), found a secret; set it again without --secret",
+                "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret, observability:alertReceiverCredentials, observability:remediationGitToken, observability:reportCredentials), found a secret; set it again without --secret",
             'observability:profile: expected one of "small", "medium", "large", found "huge"; example: small',
         ]);
         assert.doesNotMatch(found.join("\n"), /Top_S3cret/);
@@ -426,7 +434,7 @@ describe("stack config: secrets", () => {
     it("refuses a secret inside a plain configuration key", () => {
         assert.deepEqual(problems(validSub, ["cluster"]), [
             "observability:cluster: expected a plain value (secrets belong only in observability:s3AccessKeyId, " +
-                "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret, observability:alertReceiverCredentials, observability:remediationGitToken), found a secret; set it again without --secret",
+                "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret, observability:alertReceiverCredentials, observability:remediationGitToken, observability:reportCredentials), found a secret; set it again without --secret",
         ]);
     });
 

@@ -27,6 +27,7 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:apps/v1:Deployment | hub-alert-ingest | obs:index:MtlsFront::hub-alert-ingest",
             "kubernetes:apps/v1:Deployment | hub-query-gateway | obs:index:MtlsFront::hub-query-gateway",
             "kubernetes:apps/v1:Deployment | hub-remediator | obs:index:Remediator::hub-remediator",
+            "kubernetes:batch/v1:CronJob | hub-reporter | obs:index:Reporter::hub-reporter",
             "kubernetes:core/v1:ConfigMap | hub-alert-ingest-config | obs:index:MtlsFront::hub-alert-ingest",
             "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-fleet-overview | obs:index:Grafana::hub-grafana",
             "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-pipeline-health | obs:index:Grafana::hub-grafana",
@@ -34,6 +35,7 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:core/v1:ConfigMap | hub-metrics-fleet-rules | obs:index:Metrics::hub-metrics",
             "kubernetes:core/v1:ConfigMap | hub-query-gateway-config | obs:index:MtlsFront::hub-query-gateway",
             "kubernetes:core/v1:ConfigMap | hub-remediator-code | obs:index:Remediator::hub-remediator",
+            "kubernetes:core/v1:ConfigMap | hub-reporter-code | obs:index:Reporter::hub-reporter",
             "kubernetes:core/v1:Namespace | hub-namespaces-agents | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Namespace | hub-namespaces-core | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Secret | hub-grafana-admin | obs:index:Grafana::hub-grafana",
@@ -48,6 +50,7 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:core/v1:Service | hub-remediator-service | obs:index:Remediator::hub-remediator",
             "kubernetes:core/v1:Service | hub-traces-traces-ingest | obs:index:Traces::hub-traces",
             "kubernetes:core/v1:ServiceAccount | hub-remediator-account | obs:index:Remediator::hub-remediator",
+            "kubernetes:core/v1:ServiceAccount | hub-reporter-account | obs:index:Reporter::hub-reporter",
             "kubernetes:helm.sh/v4:Chart | hub-grafana-chart | obs:index:Grafana::hub-grafana",
             "kubernetes:helm.sh/v4:Chart | hub-logs-loki | obs:index:Logs::hub-logs",
             "kubernetes:helm.sh/v4:Chart | hub-logs-vector | obs:index:Logs::hub-logs",
@@ -70,6 +73,7 @@ describe("program: main stack with S3 storage", () => {
             "obs:index:Namespaces | hub-namespaces | obs:index:MainCluster::hub",
             "obs:index:Pki | hub-pki | obs:index:MainCluster::hub",
             "obs:index:Remediator | hub-remediator | obs:index:MainCluster::hub",
+            "obs:index:Reporter | hub-reporter | obs:index:MainCluster::hub",
             "obs:index:Traces | hub-traces | obs:index:MainCluster::hub",
             "pulumi:providers:kubernetes | kubernetes | pulumi:pulumi:Stack::observability-main-s3",
             "pulumi:pulumi:Stack | observability-main-s3 | ",
@@ -89,8 +93,9 @@ describe("program: main stack with S3 storage", () => {
         // Service of each front (alert ingest, query gateway), Vector's PodMonitor, Grafana's admin
         // Secret and its three dashboard ConfigMaps, the Alertmanager configuration Secret, the fleet
         // rules ConfigMap, two PrometheusRules (cluster rules, certificate rules), and the remediator's
-        // ConfigMap, Deployment, Service, ServiceAccount, ServiceMonitor, ClusterRole and binding.
-        assert.equal(kubernetesObjects.length, 2 + 1 + 9 + 1 + 4 + 7 + 2 * 3 + 1 + 1 + 3 + 1 + 1 + 2 + 7);
+        // ConfigMap, Deployment, Service, ServiceAccount, ServiceMonitor, ClusterRole and binding, and
+        // the report's ConfigMap, ServiceAccount and CronJob.
+        assert.equal(kubernetesObjects.length, 2 + 1 + 9 + 1 + 4 + 7 + 2 * 3 + 1 + 1 + 3 + 1 + 1 + 2 + 7 + 3);
         for (const record of kubernetesObjects) {
             assert.match(record.provider ?? "", /[:$]pulumi:providers:kubernetes::kubernetes::/, record.name);
         }

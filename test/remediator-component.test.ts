@@ -5,7 +5,7 @@ import { before, describe, it } from "node:test";
 import { budgetRules } from "../alerts";
 import { remediationAllowlists } from "../components/metrics-values";
 import { REMEDIATOR_DIR, remediatorRules, remediatorSettings } from "../components/remediator";
-import { CONFIGMAP_LIMIT_BYTES, remediatorBundle } from "../components/remediator-bundle";
+import { CONFIGMAP_LIMIT_BYTES, remediatorBundle } from "../components/program-bundle";
 import { RESOURCES } from "../components/resources";
 import { images } from "../components/versions";
 import { parseSettings } from "../remediator/settings";

@@ -5,11 +5,12 @@ import type { AddressInfo } from "node:net";
 /**
  * A stand-in for the GitLab (v4) and GitHub REST APIs on 127.0.0.1, enough for a client that
  * looks for an open merge (pull) request, reads a file, makes a branch, commits one change and
- * opens a merge (pull) request. It keeps one repository in memory (branches with their files,
- * commits, merge requests), records every request it is sent, and answers in the shapes the real
- * APIs use (the fields clients read, not every field the real APIs return). Validation failures
- * carry the real APIs' statuses; their message texts are close to, not always identical with, the
- * real ones.
+ * opens a merge (pull) request, and for one that creates or updates a single file on a branch
+ * (GitLab's repository files API, GitHub's contents API). It keeps one repository in memory
+ * (branches with their files, commits, merge requests), records every request it is sent, and
+ * answers in the shapes the real APIs use (the fields clients read, not every field the real APIs
+ * return). Validation failures carry the real APIs' statuses; their message texts are close to,
+ * not always identical with, the real ones.
  *
  * GitLab is served under `/api/v4` (give `url` as the client's host); GitHub at the root, or under
  * `/api/v3` as GitHub Enterprise does (give `url` as the client's API base).
@@ -232,7 +233,7 @@ class Repository {
 
 const now = (): string => new Date().toISOString();
 
-/** GitLab v4: the calls a merge request proposer makes, and a few neighbours. */
+/** GitLab v4: the calls a merge request proposer and a file committer make, and a few neighbours. */
 class GitlabApi {
     /** The stand-in's URL, known once it listens. */
     base = "";
@@ -346,6 +347,8 @@ class GitlabApi {
         if (rest[0] === "repository" && rest[1] === "files" && rest[2] !== undefined) {
             if (method === "GET" && rest.length === 3) return this.showFile(rest[2], query, false);
             if (method === "GET" && rest.length === 4 && rest[3] === "raw") return this.showFile(rest[2], query, true);
+            if (method === "POST" && rest.length === 3) return this.writeFile(rest[2], body, "create");
+            if (method === "PUT" && rest.length === 3) return this.writeFile(rest[2], body, "update");
         }
         if (rest[0] === "repository" && rest[1] === "branches") {
             if (rest.length === 2 && method === "POST") return this.createBranch(body, query);
@@ -408,6 +411,46 @@ class GitlabApi {
             execute_filemode: false,
             content: Buffer.from(file.content, "utf8").toString("base64"),
         });
+    }
+
+    /**
+     * Creates (POST) or updates (PUT) one file on a branch as one commit, as
+     * `/projects/:id/repository/files/:file_path` does: `branch`, `content` and `commit_message`
+     * required, `encoding` `text` (default) or `base64`, `last_commit_id` checked when given,
+     * `start_branch` to make the branch first. Answers `{file_path, branch}`.
+     */
+    private writeFile(path: string, body: Record<string, unknown>, action: "create" | "update"): Answer {
+        const missing = ["branch", "content", "commit_message"].filter((key) => body[key] === undefined);
+        if (missing.length > 0) return answer(400, { error: missing.map((key) => `${key} is missing`).join(", ") });
+        if (path.split("/").some((part) => part === ".." || part === "") || path.startsWith("/")) {
+            return answer(400, { error: "file_path should be a valid file path" });
+        }
+        const encoding = body.encoding ?? "text";
+        if (encoding !== "text" && encoding !== "base64") {
+            return answer(400, { error: "encoding does not have a valid value" });
+        }
+        const name = String(body.branch);
+        let branch = this.repo.branch(name);
+        if (!branch && body.start_branch !== undefined) {
+            const start = this.repo.branch(String(body.start_branch));
+            if (!start) return answer(400, { message: `Invalid start branch: ${String(body.start_branch)}` });
+            branch = this.repo.createBranch(name, start.head);
+        }
+        if (!branch) return answer(400, { message: "You can only create or edit files when you are on a branch" });
+        const content =
+            encoding === "base64" ? Buffer.from(String(body.content), "base64").toString("utf8") : String(body.content);
+        const existing = branch.files.get(path);
+        if (action === "create" && existing) return answer(400, { message: "A file with this name already exists" });
+        if (action === "update") {
+            if (!existing) return answer(400, { message: "A file with this name doesn't exist" });
+            if (body.last_commit_id !== undefined && body.last_commit_id !== existing.lastCommitId) {
+                return answer(400, { message: `The file has changed since you started editing it: ${path}` });
+            }
+            // GitLab refuses an update that would make an empty commit.
+            if (existing.content === content) return answer(400, { message: "The file content is unchanged" });
+        }
+        this.repo.applyChanges(branch, String(body.commit_message), new Map([[path, content]]));
+        return answer(action === "create" ? 201 : 200, { file_path: path, branch: branch.name });
     }
 
     private createBranch(body: Record<string, unknown>, query: Record<string, string>): Answer {
@@ -521,7 +564,7 @@ class GitlabApi {
     }
 }
 
-/** GitHub REST: the calls a pull request proposer makes, and a few neighbours. */
+/** GitHub REST: the calls a pull request proposer and a file committer make, and a few neighbours. */
 class GithubApi {
     /** The stand-in's URL, known once it listens. */
     base = "";
@@ -701,6 +744,9 @@ class GithubApi {
         const doc = "repos/contents#create-or-update-file-contents";
         if (typeof body.message !== "string" || typeof body.content !== "string") {
             return this.invalid(doc, 'Invalid request.\n\n"message" and "content" are required.');
+        }
+        if (!/^[A-Za-z0-9+/]*={0,2}$/.test(body.content.replace(/\s+/g, ""))) {
+            return this.invalid(doc, "content is not valid Base64");
         }
         const branchName = typeof body.branch === "string" ? body.branch : this.state.defaultBranch;
         const branch = this.repo.branch(branchName);

@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 
 import { remediationGroup } from "../../../alerts/remediation";
 import { ruleFile } from "../../../alerts/model";
-import { remediatorBundle } from "../../../components/remediator-bundle";
+import { remediatorBundle } from "../../../components/program-bundle";
 import { remediatorSettings } from "../../../components/remediator";
 import type { StackConfig } from "../../../config";
 import type { AuditLine } from "../../../remediator/engine";

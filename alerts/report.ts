@@ -1,0 +1,239 @@
+import { REPORT_CRONJOB } from "../reporter/keys";
+import { promString, type RecordingRule, type RuleGroup } from "./model";
+
+/**
+ * Hourly roll-ups the weekly report reads. A 7-day range over raw series (every container's CPU
+ * counter, every ALERTS sample) is heavy; these groups evaluate once an hour over the last hour,
+ * so the report sums or averages 168 small samples per series instead.
+ *
+ * Every rule keeps `cluster` in its `by` clause: a cluster's own Prometheus has no such label
+ * (it is an external label, added when the samples are shipped), so locally the clause is a
+ * no-op; over the fleet's data the same expression keeps clusters apart. The reporter reads the
+ * rule names from here, so a renamed rule cannot silently empty a section.
+ */
+
+/** The interval of the roll-up groups: each sample covers exactly the hour before it. */
+export const REPORT_INTERVAL = "1h";
+
+/** Prometheus' rule evaluation interval on every cluster (set in the chart values too). */
+export const EVALUATION_INTERVAL_SECONDS = 30;
+
+/** Minutes one ALERTS sample stands for: alerts are written once per evaluation. */
+const MINUTES_PER_EVALUATION = EVALUATION_INTERVAL_SECONDS / 60;
+
+const CONTAINERS = 'container!="", image!=""';
+const POD_OWNER = "namespace_workload_pod:kube_pod_owner:relabel";
+const FILESYSTEMS = 'fstype!~"tmpfs|ramfs|squashfs|overlay|nsfs|fuse.*", mountpoint!~"/run.*|/var/lib/kubelet/pods/.+"';
+const CONTROL_PLANE_POD = "kube-(apiserver|controller-manager|scheduler)-.+";
+
+/** Names of the roll-ups, for the reporter's queries. */
+export const REPORT_SERIES = {
+    nodeReady: "node:report_ready:avg1h",
+    apiServerUp: "cluster:report_apiserver_up:avg1h",
+    controlPlaneReady: "component:report_control_plane_ready:avg1h",
+    upSamples: "cluster:report_up_samples:count1h",
+    alertMinutes: "alertname:report_firing_minutes:sum1h",
+    alertStarts: "alertname:report_firing_starts:count1h",
+    budgetMinutes: "namespace_workload:report_budget_alert_minutes:sum1h",
+    restarts: "namespace_pod:report_restarts:increase1h",
+    oomKills: "namespace_pod:report_oom_kills:increase1h",
+    crashLoop: "namespace_pod:report_crashloop:max1h",
+    pendingMinutes: "namespace_pod:report_pending_minutes:sum1h",
+    workloadCpu: "namespace_workload:report_cpu_cores:rate1h",
+    workloadMemory: "namespace_workload:report_memory_working_set_bytes:max1h",
+    cpuUsed: "cluster:report_cpu_used_cores:rate1h",
+    cpuAllocatable: "cluster:report_cpu_allocatable_cores:avg1h",
+    memoryUsed: "cluster:report_memory_used_bytes:avg1h",
+    memoryAllocatable: "cluster:report_memory_allocatable_bytes:avg1h",
+    diskUsed: "instance_mountpoint:report_filesystem_used:ratio",
+    pvcUsed: "namespace_persistentvolumeclaim:report_volume_used:ratio",
+    etcdBytes: "cluster:report_etcd_db_bytes:max1h",
+    remoteWriteFailed: "cluster:report_remote_write_failed:increase1h",
+    samplesDropped: "cluster:report_samples_dropped:increase1h",
+    logsDropped: "cluster:report_logs_dropped:increase1h",
+    spansDropped: "cluster:report_spans_dropped:increase1h",
+    remediationActions: "cluster:report_remediation_actions:increase1h",
+    spanLatency: "service:report_span_latency_bucket:increase1h",
+    spanCalls: "service:report_span_calls:increase1h",
+    spans: "cluster:report_spans:increase1h",
+} as const;
+
+const S = REPORT_SERIES;
+
+/** Counters summed over the hour, per cluster. */
+const hourlyIncrease = (record: string, counter: string): RecordingRule => ({
+    record,
+    expr: `sum by (cluster) (increase(${counter}[1h]))`,
+});
+
+/** The roll-ups each cluster's Prometheus evaluates on its own data. */
+export const reportClusterGroup: RuleGroup = {
+    name: "observability.report",
+    placement: "cluster",
+    interval: REPORT_INTERVAL,
+    rules: [
+        {
+            record: S.nodeReady,
+            expr: 'avg by (cluster, node) (avg_over_time(kube_node_status_condition{condition="Ready", status="true"}[1h]))',
+        },
+        { record: S.apiServerUp, expr: 'avg by (cluster) (avg_over_time(up{job="apiserver"}[1h]))' },
+        {
+            record: S.controlPlaneReady,
+            expr:
+                "avg by (cluster, component) (label_replace(avg_over_time(" +
+                `kube_pod_status_ready{namespace="kube-system", condition="true", pod=~"${CONTROL_PLANE_POD}"}[1h]), ` +
+                '"component", "$1", "pod", "(kube-(?:apiserver|controller-manager|scheduler))-.+"))' +
+                ' or label_replace(avg by (cluster) (avg_over_time(up{job="kube-etcd"}[1h])), "component", "etcd", "", "")',
+        },
+        { record: S.upSamples, expr: "sum by (cluster) (count_over_time(up[1h]))" },
+        {
+            record: S.alertMinutes,
+            expr: `sum by (cluster, alertname, severity, category) (count_over_time(ALERTS{alertstate="firing"}[1h])) * ${MINUTES_PER_EVALUATION}`,
+        },
+        {
+            // A firing series with no firing sample one evaluation earlier has just started.
+            record: S.alertStarts,
+            expr:
+                "sum by (cluster, alertname, severity, category) (count_over_time(" +
+                `(ALERTS{alertstate="firing"} unless ALERTS{alertstate="firing"} offset ${EVALUATION_INTERVAL_SECONDS}s)` +
+                `[1h:${EVALUATION_INTERVAL_SECONDS}s]))`,
+        },
+        {
+            record: S.budgetMinutes,
+            expr: `sum by (cluster, namespace, workload, alertname, alertstate) (count_over_time(ALERTS{remediation="true"}[1h])) * ${MINUTES_PER_EVALUATION}`,
+        },
+        {
+            record: S.restarts,
+            expr: "sum by (cluster, namespace, pod) (increase(kube_pod_container_status_restarts_total[1h])) > 0",
+        },
+        {
+            record: S.oomKills,
+            expr:
+                "sum by (cluster, namespace, pod) ((increase(kube_pod_container_status_restarts_total[1h]) > 0)" +
+                ' and on (cluster, namespace, pod, container) (kube_pod_container_status_last_terminated_reason{reason="OOMKilled"} == 1))',
+        },
+        {
+            record: S.crashLoop,
+            expr: 'max by (cluster, namespace, pod) (max_over_time(kube_pod_container_status_waiting_reason{reason="CrashLoopBackOff"}[1h])) == 1',
+        },
+        {
+            // Only pods Pending for more than 5 minutes of the hour: every pod is Pending briefly at start.
+            record: S.pendingMinutes,
+            expr: 'sum by (cluster, namespace, pod) (avg_over_time(kube_pod_status_phase{phase="Pending"}[1h])) * 60 > 5',
+        },
+        {
+            record: S.workloadCpu,
+            expr:
+                `sum by (cluster, namespace, workload) (sum by (cluster, namespace, pod) (rate(container_cpu_usage_seconds_total{${CONTAINERS}}[1h]))` +
+                ` * on (cluster, namespace, pod) group_left (workload) ${POD_OWNER})`,
+        },
+        {
+            record: S.workloadMemory,
+            expr:
+                `sum by (cluster, namespace, workload) (sum by (cluster, namespace, pod) (max_over_time(container_memory_working_set_bytes{${CONTAINERS}}[1h]))` +
+                ` * on (cluster, namespace, pod) group_left (workload) ${POD_OWNER})`,
+        },
+        { record: S.cpuUsed, expr: `sum by (cluster) (rate(container_cpu_usage_seconds_total{${CONTAINERS}}[1h]))` },
+        {
+            record: S.cpuAllocatable,
+            expr: 'sum by (cluster) (avg_over_time(kube_node_status_allocatable{resource="cpu"}[1h]))',
+        },
+        {
+            record: S.memoryUsed,
+            expr: `sum by (cluster) (avg_over_time(container_memory_working_set_bytes{${CONTAINERS}}[1h]))`,
+        },
+        {
+            record: S.memoryAllocatable,
+            expr: 'sum by (cluster) (avg_over_time(kube_node_status_allocatable{resource="memory"}[1h]))',
+        },
+        {
+            record: S.diskUsed,
+            expr:
+                `1 - max by (cluster, instance, mountpoint) (node_filesystem_avail_bytes{${FILESYSTEMS}}` +
+                ` / node_filesystem_size_bytes{${FILESYSTEMS}})`,
+        },
+        {
+            record: S.pvcUsed,
+            expr: "max by (cluster, namespace, persistentvolumeclaim) (kubelet_volume_stats_used_bytes / kubelet_volume_stats_capacity_bytes)",
+        },
+        { record: S.etcdBytes, expr: "max by (cluster) (max_over_time(etcd_mvcc_db_total_size_in_bytes[1h]))" },
+        hourlyIncrease(S.remoteWriteFailed, "prometheus_remote_storage_samples_failed_total"),
+        hourlyIncrease(S.samplesDropped, "prometheus_remote_storage_samples_dropped_total"),
+        hourlyIncrease(S.logsDropped, "vector_buffer_discarded_events_total"),
+        {
+            record: S.spansDropped,
+            expr: 'sum by (cluster) (increase({__name__=~"otelcol_exporter_(?:send|enqueue)_failed_spans"}[1h]))',
+        },
+        {
+            record: S.remediationActions,
+            expr: "sum by (cluster, mode) (increase(observability_remediation_actions_total[1h]))",
+        },
+    ],
+};
+
+/**
+ * Roll-ups of the span metrics, which main's trace store generates straight into the metrics
+ * store: only main's Thanos Ruler sees them.
+ */
+export const reportFleetGroup: RuleGroup = {
+    name: "observability.report-traces",
+    placement: "fleet",
+    interval: REPORT_INTERVAL,
+    rules: [
+        {
+            record: S.spanLatency,
+            expr: "sum by (cluster, service, le) (increase(traces_spanmetrics_latency_bucket[1h]))",
+        },
+        {
+            record: S.spanCalls,
+            expr: "sum by (cluster, service, status_code) (increase(traces_spanmetrics_calls_total[1h]))",
+        },
+        { record: S.spans, expr: "sum by (cluster) (increase(traces_spanmetrics_calls_total[1h])) > 0" },
+    ],
+};
+
+/**
+ * The report's own health, on main: its last run failed (a channel refused it, or nothing could be
+ * read), or no run succeeded for more than a week. kube-state-metrics reads both from the
+ * CronJob's status; the reporter needs no metrics endpoint of its own.
+ */
+export function reportAlertGroup(namespace: string): RuleGroup {
+    const selector = `namespace=${promString(namespace)}, cronjob="${REPORT_CRONJOB}"`;
+    const scheduled = `max by (namespace, cronjob) (kube_cronjob_status_last_schedule_time{${selector}})`;
+    const succeeded = `max by (namespace, cronjob) (kube_cronjob_status_last_successful_time{${selector}})`;
+    return {
+        name: "observability.report-health",
+        placement: "cluster",
+        rules: [
+            {
+                alert: "WeeklyReportNotDelivered",
+                // A run scheduled after the last success, still not successful once its deadline has
+                // passed; or no success for 8 days (the CronJob suspended, or its runs never start).
+                expr:
+                    `(${scheduled} > ${succeeded}) or (${scheduled} unless on (namespace, cronjob) ${succeeded})` +
+                    ` or (time() - ${succeeded} > 8 * 86400)`,
+                for: "45m",
+                severity: "warning",
+                category: "stack",
+                summary: "The weekly health report was not delivered",
+                description:
+                    "The report's last scheduled run has not succeeded, or none has for 8 days: a delivery " +
+                    "channel refused it, the fleet's stores could not be read, or the CronJob does not run.",
+                runbook: {
+                    symptom: "The last Job of the weekly-report CronJob failed or never finished.",
+                    impact: "Nobody got this week's report, or some channels did not (e-mail, chat, Git history).",
+                    diagnosis: [
+                        `kube_cronjob_status_last_schedule_time{${selector}}`,
+                        `kube_cronjob_status_last_successful_time{${selector}}`,
+                        'kube_job_status_failed{job_name=~"weekly-report-.+"}',
+                    ],
+                    fix: [
+                        "`kubectl -n <namespace> logs job/<failed job>`: the last line lists the channels that failed; each failure has its own line with the reason.",
+                        "A channel's credential: check the `reportCredentials` secret and run `pulumi up`.",
+                        "Re-run once fixed: `kubectl -n <namespace> create job --from=cronjob/weekly-report weekly-report-manual` (channels that worked get the report again).",
+                    ],
+                },
+            },
+        ],
+    };
+}

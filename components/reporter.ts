@@ -1,0 +1,212 @@
+import * as path from "node:path";
+
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+
+import { alertsOf, CERTIFICATE_EXPIRY_METRIC, storeRetentionAlerts } from "../alerts";
+import { reportCredentialNames, type MainConfig } from "../config";
+import { CREDENTIALS_DIR, REPORT_CRONJOB, SETTINGS_FILE } from "../reporter/keys";
+import type { ReporterSettings } from "../reporter/settings";
+import type { Signal } from "../reporter/types";
+import { credentialFiles } from "./credential-files";
+import { inClusterEndpoint } from "./endpoints";
+import { commonLabels } from "./labels";
+import { alertIngestSpec, frontUrl, queryGatewaySpec } from "./mtls-front";
+import { tlsSecretName } from "./pki-profiles";
+import { programBundle } from "./program-bundle";
+import { mebibytes, RESOURCES } from "./resources";
+import { images } from "./versions";
+
+/**
+ * The weekly health report: a CronJob on main that runs the reporter's bundle on the pinned
+ * Node.js image with the `reporter` client certificate. It reads the fleet through the query
+ * gateway, the log gateway and the alert ingest, like Grafana, and needs nothing from the
+ * Kubernetes API: its ServiceAccount has no role and no token. docs/report.md explains the report.
+ */
+
+const CODE_DIR = path.posix.dirname(SETTINGS_FILE);
+const TLS_DIR = "/etc/reporter-tls";
+const BUNDLE_KEY = "reporter.js";
+const SETTINGS_KEY = path.posix.basename(SETTINGS_FILE);
+/** The user of the distroless image (`nonroot`). */
+const NONROOT_UID = 65532;
+/** A run that takes longer is stopped: its queries are stuck. */
+export const REPORT_DEADLINE_SECONDS = 1800;
+
+/** The store whose retention each retention alert of main watches, read off the alert's name. */
+function retentionAlerts(): Record<Signal, string[]> {
+    const byStore: Record<Signal, string[]> = { metrics: [], logs: [], traces: [] };
+    const prefixes: [string, Signal][] = [
+        ["Thanos", "metrics"],
+        ["Loki", "logs"],
+        ["Tempo", "traces"],
+    ];
+    for (const alert of alertsOf(storeRetentionAlerts())) {
+        const store = prefixes.find(([prefix]) => alert.alert.startsWith(prefix))?.[1];
+        if (store === undefined) throw new Error(`retention alert ${alert.alert} names no known store`);
+        byStore[store].push(alert.alert);
+    }
+    return byStore;
+}
+
+/** The reporter's settings document, from the main stack's config. */
+export function reporterSettings(config: MainConfig): ReporterSettings {
+    const ns = config.namespace;
+    const { report } = config;
+    return {
+        clusters: [
+            { name: config.cluster.name, role: "main", logs: true },
+            ...config.subClusters.map((sub) => ({ name: sub.name, role: "sub" as const, logs: true })),
+        ],
+        prometheusUrl: frontUrl(queryGatewaySpec(config), "metrics", ns),
+        lokiUrl: new URL(inClusterEndpoint("logs", ns).url).origin,
+        alertmanagerUrl: frontUrl(alertIngestSpec(ns), "alerts", ns),
+        tls: { certFile: `${TLS_DIR}/tls.crt`, keyFile: `${TLS_DIR}/tls.key`, caFile: `${TLS_DIR}/ca.crt` },
+        timeZone: report.timeZone,
+        concurrency: report.concurrency,
+        queryTimeoutSeconds: report.queryTimeoutSeconds,
+        certificateMetric: CERTIFICATE_EXPIRY_METRIC,
+        retentionAlerts: retentionAlerts(),
+        delivery: {
+            ...(report.email !== undefined ? { email: { ...report.email, to: [...report.email.to] } } : {}),
+            webhooks: report.webhooks.map((hook) => ({ ...hook })),
+            ...(report.git !== undefined ? { git: { ...report.git } } : {}),
+        },
+        credentialsDir: CREDENTIALS_DIR,
+    };
+}
+
+export interface ReporterArgs {
+    config: MainConfig;
+    /** The `reportCredentials` secret: a JSON object of credential files, when a channel needs one. */
+    credentials?: pulumi.Output<string>;
+}
+
+export class Reporter extends pulumi.ComponentResource {
+    constructor(name: string, args: ReporterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("obs:index:Reporter", name, {}, opts);
+        const { config } = args;
+        const namespace = config.namespace;
+        const labels = { ...commonLabels(config.cluster.name), "app.kubernetes.io/name": REPORT_CRONJOB };
+        const metadata = { name: REPORT_CRONJOB, namespace, labels };
+
+        const bundle = programBundle("reporter");
+        const settings = `${JSON.stringify(reporterSettings(config), null, 2)}\n`;
+        const code = new k8s.core.v1.ConfigMap(
+            `${name}-code`,
+            { metadata, data: { [BUNDLE_KEY]: bundle, [SETTINGS_KEY]: settings } },
+            { parent: this },
+        );
+        const credentials =
+            args.credentials !== undefined
+                ? new k8s.core.v1.Secret(
+                      `${name}-credentials`,
+                      {
+                          metadata: { name: `${REPORT_CRONJOB}-credentials`, namespace, labels },
+                          type: "Opaque",
+                          // One file per credential: the key names are the reporter's file names.
+                          stringData: pulumi.secret(
+                              args.credentials.apply((json) =>
+                                  credentialFiles(json, reportCredentialNames(config.report), "reportCredentials"),
+                              ),
+                          ),
+                      },
+                      { parent: this },
+                  )
+                : undefined;
+        // Its own account, bound to no role, its token never mounted: the reporter reads no Kubernetes object.
+        const account = new k8s.core.v1.ServiceAccount(
+            `${name}-account`,
+            { metadata, automountServiceAccountToken: false },
+            { parent: this },
+        );
+
+        const resources = RESOURCES[config.profile].reporter;
+        const heapMiB = Math.floor(mebibytes(resources.limits.memory) / 2);
+        new k8s.batch.v1.CronJob(
+            name,
+            {
+                metadata,
+                spec: {
+                    schedule: config.report.schedule,
+                    timeZone: config.report.timeZone,
+                    // Never two reports at once; a run missed by more than an hour is skipped, not run late twice.
+                    concurrencyPolicy: "Forbid",
+                    startingDeadlineSeconds: 3600,
+                    successfulJobsHistoryLimit: 3,
+                    failedJobsHistoryLimit: 3,
+                    jobTemplate: {
+                        metadata: { labels },
+                        spec: {
+                            // No retry: a second run would deliver again to the channels that worked.
+                            backoffLimit: 0,
+                            activeDeadlineSeconds: REPORT_DEADLINE_SECONDS,
+                            template: {
+                                // Each run is a new pod: it reads the code, settings and certificate as they are then.
+                                metadata: { labels },
+                                spec: {
+                                    serviceAccountName: REPORT_CRONJOB,
+                                    automountServiceAccountToken: false,
+                                    restartPolicy: "Never",
+                                    securityContext: {
+                                        runAsNonRoot: true,
+                                        runAsUser: NONROOT_UID,
+                                        runAsGroup: NONROOT_UID,
+                                        seccompProfile: { type: "RuntimeDefault" },
+                                    },
+                                    containers: [
+                                        {
+                                            name: "reporter",
+                                            image: config.report.image ?? images.node,
+                                            // The image's entrypoint is node.
+                                            args: [`${CODE_DIR}/${BUNDLE_KEY}`],
+                                            env: [{ name: "NODE_OPTIONS", value: `--max-old-space-size=${heapMiB}` }],
+                                            securityContext: {
+                                                allowPrivilegeEscalation: false,
+                                                readOnlyRootFilesystem: true,
+                                                capabilities: { drop: ["ALL"] },
+                                            },
+                                            resources,
+                                            volumeMounts: [
+                                                { name: "code", mountPath: CODE_DIR, readOnly: true },
+                                                { name: "tls", mountPath: TLS_DIR, readOnly: true },
+                                                ...(credentials
+                                                    ? [
+                                                          {
+                                                              name: "credentials",
+                                                              mountPath: CREDENTIALS_DIR,
+                                                              readOnly: true,
+                                                          },
+                                                      ]
+                                                    : []),
+                                            ],
+                                        },
+                                    ],
+                                    volumes: [
+                                        { name: "code", configMap: { name: code.metadata.name } },
+                                        {
+                                            name: "tls",
+                                            secret: {
+                                                secretName: tlsSecretName({ profile: "reporter", kind: "client" }),
+                                            },
+                                        },
+                                        ...(credentials
+                                            ? [
+                                                  {
+                                                      name: "credentials",
+                                                      secret: { secretName: credentials.metadata.name },
+                                                  },
+                                              ]
+                                            : []),
+                                    ],
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+            { parent: this, dependsOn: [account] },
+        );
+        this.registerOutputs({});
+    }
+}
