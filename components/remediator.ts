@@ -10,8 +10,8 @@ import { SETTINGS_FILE, TOKEN_FILE } from "../remediator/keys";
 import type { Settings } from "../remediator/settings";
 import { annotationKeys, commonLabels } from "./labels";
 import { KPS_RELEASE } from "./metrics-values";
-import { remediatorBundle } from "./program-bundle";
-import { mebibytes, RESOURCES } from "./resources";
+import { NONROOT_POD_SECURITY, programCode, programCodeVolume, programContainer } from "./node-program";
+import { RESOURCES } from "./resources";
 import { images } from "./versions";
 
 /**
@@ -26,11 +26,7 @@ const REMEDIATOR_METRICS_PORT = 8080;
 export const REMEDIATOR_DIR = path.posix.dirname(SETTINGS_FILE);
 const TOKEN_DIR = path.posix.dirname(TOKEN_FILE);
 const STATE_DIR = "/var/lib/remediator";
-const BUNDLE_KEY = "remediator.js";
-const SETTINGS_KEY = path.posix.basename(SETTINGS_FILE);
 const TOKEN_KEY = path.posix.basename(TOKEN_FILE);
-/** The user of the distroless image (`nonroot`). */
-const NONROOT_UID = 65532;
 
 /** The remediator's settings document, from the stack config. */
 export function remediatorSettings(config: StackConfig): Settings {
@@ -98,13 +94,7 @@ export class Remediator extends pulumi.ComponentResource {
         const selector = { "app.kubernetes.io/name": REMEDIATOR_NAME };
         const metadata = { name: REMEDIATOR_NAME, namespace, labels };
 
-        const bundle = remediatorBundle();
-        const settings = `${JSON.stringify(remediatorSettings(config), null, 2)}\n`;
-        const configMap = new k8s.core.v1.ConfigMap(
-            `${name}-code`,
-            { metadata, data: { [BUNDLE_KEY]: bundle, [SETTINGS_KEY]: settings } },
-            { parent: this },
-        );
+        const code = programCode(name, "remediator", SETTINGS_FILE, remediatorSettings(config), metadata, this);
         const tokenSecret =
             gitops && args.gitToken !== undefined
                 ? new k8s.core.v1.Secret(
@@ -121,8 +111,6 @@ export class Remediator extends pulumi.ComponentResource {
         const account = new k8s.core.v1.ServiceAccount(`${name}-account`, { metadata }, { parent: this });
         const rbac = this.grant(name, config, labels);
 
-        const resources = RESOURCES[config.profile].remediator;
-        const heapMiB = Math.floor(mebibytes(resources.limits.memory) / 2);
         const probe = (path: string) => ({
             httpGet: { path, port: "http-metrics" },
             periodSeconds: 10,
@@ -142,48 +130,42 @@ export class Remediator extends pulumi.ComponentResource {
                             labels,
                             annotations: {
                                 [annotationKeys.configRevision]: createHash("sha256")
-                                    .update(bundle)
-                                    .update(settings)
+                                    .update(code.bundle)
+                                    .update(code.settings)
                                     .digest("hex")
                                     .slice(0, 16),
                             },
                         },
                         spec: {
                             serviceAccountName: REMEDIATOR_NAME,
-                            securityContext: {
-                                runAsNonRoot: true,
-                                runAsUser: NONROOT_UID,
-                                runAsGroup: NONROOT_UID,
-                                seccompProfile: { type: "RuntimeDefault" },
-                            },
+                            securityContext: NONROOT_POD_SECURITY,
                             containers: [
                                 {
-                                    name: REMEDIATOR_NAME,
-                                    image: config.remediation.image ?? images.node,
-                                    // The image's entrypoint is node.
-                                    args: [`${REMEDIATOR_DIR}/${BUNDLE_KEY}`],
-                                    env: [
-                                        { name: "NODE_OPTIONS", value: `--max-old-space-size=${heapMiB}` },
-                                        { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
-                                    ],
+                                    ...programContainer({
+                                        program: "remediator",
+                                        image: config.remediation.image ?? images.node,
+                                        settingsFile: SETTINGS_FILE,
+                                        resources: RESOURCES[config.profile].remediator,
+                                        env: [
+                                            {
+                                                name: "POD_NAME",
+                                                valueFrom: { fieldRef: { fieldPath: "metadata.name" } },
+                                            },
+                                        ],
+                                        volumeMounts: [
+                                            ...(tokenSecret
+                                                ? [{ name: "git", mountPath: TOKEN_DIR, readOnly: true }]
+                                                : []),
+                                            { name: "state", mountPath: STATE_DIR },
+                                        ],
+                                    }),
                                     ports: [{ name: "http-metrics", containerPort: REMEDIATOR_METRICS_PORT }],
-                                    securityContext: {
-                                        allowPrivilegeEscalation: false,
-                                        readOnlyRootFilesystem: true,
-                                        capabilities: { drop: ["ALL"] },
-                                    },
-                                    resources,
                                     livenessProbe: probe("/healthz"),
                                     readinessProbe: probe("/readyz"),
-                                    volumeMounts: [
-                                        { name: "code", mountPath: REMEDIATOR_DIR, readOnly: true },
-                                        ...(tokenSecret ? [{ name: "git", mountPath: TOKEN_DIR, readOnly: true }] : []),
-                                        { name: "state", mountPath: STATE_DIR },
-                                    ],
                                 },
                             ],
                             volumes: [
-                                { name: "code", configMap: { name: configMap.metadata.name } },
+                                programCodeVolume(code),
                                 ...(tokenSecret
                                     ? [{ name: "git", secret: { secretName: tokenSecret.metadata.name } }]
                                     : []),

@@ -1,5 +1,3 @@
-import * as path from "node:path";
-
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
@@ -13,8 +11,8 @@ import { inClusterEndpoint } from "./endpoints";
 import { commonLabels } from "./labels";
 import { alertIngestSpec, frontUrl, queryGatewaySpec } from "./mtls-front";
 import { tlsSecretName } from "./pki-profiles";
-import { programBundle } from "./program-bundle";
-import { mebibytes, RESOURCES } from "./resources";
+import { NONROOT_POD_SECURITY, programCode, programCodeVolume, programContainer } from "./node-program";
+import { RESOURCES } from "./resources";
 import { images } from "./versions";
 
 /**
@@ -24,12 +22,7 @@ import { images } from "./versions";
  * Kubernetes API: its ServiceAccount has no role and no token. docs/report.md explains the report.
  */
 
-const CODE_DIR = path.posix.dirname(SETTINGS_FILE);
 const TLS_DIR = "/etc/reporter-tls";
-const BUNDLE_KEY = "reporter.js";
-const SETTINGS_KEY = path.posix.basename(SETTINGS_FILE);
-/** The user of the distroless image (`nonroot`). */
-const NONROOT_UID = 65532;
 /** A run that takes longer is stopped: its queries are stuck. */
 export const REPORT_DEADLINE_SECONDS = 1800;
 
@@ -90,13 +83,7 @@ export class Reporter extends pulumi.ComponentResource {
         const labels = { ...commonLabels(config.cluster.name), "app.kubernetes.io/name": REPORT_CRONJOB };
         const metadata = { name: REPORT_CRONJOB, namespace, labels };
 
-        const bundle = programBundle("reporter");
-        const settings = `${JSON.stringify(reporterSettings(config), null, 2)}\n`;
-        const code = new k8s.core.v1.ConfigMap(
-            `${name}-code`,
-            { metadata, data: { [BUNDLE_KEY]: bundle, [SETTINGS_KEY]: settings } },
-            { parent: this },
-        );
+        const code = programCode(name, "reporter", SETTINGS_FILE, reporterSettings(config), metadata, this);
         const credentials =
             args.credentials !== undefined
                 ? new k8s.core.v1.Secret(
@@ -121,8 +108,6 @@ export class Reporter extends pulumi.ComponentResource {
             { parent: this },
         );
 
-        const resources = RESOURCES[config.profile].reporter;
-        const heapMiB = Math.floor(mebibytes(resources.limits.memory) / 2);
         new k8s.batch.v1.CronJob(
             name,
             {
@@ -148,27 +133,14 @@ export class Reporter extends pulumi.ComponentResource {
                                     serviceAccountName: REPORT_CRONJOB,
                                     automountServiceAccountToken: false,
                                     restartPolicy: "Never",
-                                    securityContext: {
-                                        runAsNonRoot: true,
-                                        runAsUser: NONROOT_UID,
-                                        runAsGroup: NONROOT_UID,
-                                        seccompProfile: { type: "RuntimeDefault" },
-                                    },
+                                    securityContext: NONROOT_POD_SECURITY,
                                     containers: [
-                                        {
-                                            name: "reporter",
+                                        programContainer({
+                                            program: "reporter",
                                             image: config.report.image ?? images.node,
-                                            // The image's entrypoint is node.
-                                            args: [`${CODE_DIR}/${BUNDLE_KEY}`],
-                                            env: [{ name: "NODE_OPTIONS", value: `--max-old-space-size=${heapMiB}` }],
-                                            securityContext: {
-                                                allowPrivilegeEscalation: false,
-                                                readOnlyRootFilesystem: true,
-                                                capabilities: { drop: ["ALL"] },
-                                            },
-                                            resources,
+                                            settingsFile: SETTINGS_FILE,
+                                            resources: RESOURCES[config.profile].reporter,
                                             volumeMounts: [
-                                                { name: "code", mountPath: CODE_DIR, readOnly: true },
                                                 { name: "tls", mountPath: TLS_DIR, readOnly: true },
                                                 ...(credentials
                                                     ? [
@@ -180,10 +152,10 @@ export class Reporter extends pulumi.ComponentResource {
                                                       ]
                                                     : []),
                                             ],
-                                        },
+                                        }),
                                     ],
                                     volumes: [
-                                        { name: "code", configMap: { name: code.metadata.name } },
+                                        programCodeVolume(code),
                                         {
                                             name: "tls",
                                             secret: {
