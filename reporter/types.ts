@@ -48,7 +48,10 @@ export interface Score {
     reasons: ScoreReason[];
 }
 
-/** A daily series over the window: 7 values, oldest first, for the small charts. */
+/**
+ * A daily series over the window, for the small charts: 7 values, oldest first; value i covers
+ * the 24 hours from `window.start` plus i days.
+ */
 export type Daily = (number | null)[];
 
 export interface NodeDowntime {

@@ -70,6 +70,14 @@ export const workloadName = (i: number) => `app-${String(i).padStart(3, "0")}`;
 /** CPU cores of workload i: distinct, so the top 5 is known (the highest index uses most). */
 export const workloadCores = (i: number) => 0.05 * (i + 1);
 export const workloadBytes = (i: number) => (64 + 16 * i) * 2 ** 20;
+/** The one container of workload i's pod, as cAdvisor labels it. */
+const containerOf = (cluster: string, i: number): Labels => ({
+    cluster,
+    namespace: "apps",
+    pod: `${workloadName(i)}-0`,
+    container: "main",
+    image: "app:1",
+});
 
 /** Writes every series of the fleet to the sink, one family at a time. */
 export function writeFleet(spec: FleetSpec, sink: SeriesSink): void {
@@ -158,13 +166,7 @@ export function writeFleet(spec: FleetSpec, sink: SeriesSink): void {
     sink.family("container_cpu_usage_seconds_total", "counter");
     each((cluster) => {
         for (let i = 0; i < spec.workloads; i += 1) {
-            const labels = {
-                ...clusterOf(cluster),
-                namespace: "apps",
-                pod: `${workloadName(i)}-0`,
-                container: "main",
-                image: "app:1",
-            };
+            const labels = containerOf(cluster, i);
             const first = ts[0] ?? 0;
             for (const t of ts) sink.sample(labels, (t - first) * workloadCores(i), t);
         }
@@ -173,13 +175,7 @@ export function writeFleet(spec: FleetSpec, sink: SeriesSink): void {
     sink.family("container_memory_working_set_bytes", "gauge");
     each((cluster) => {
         for (let i = 0; i < spec.workloads; i += 1) {
-            const labels = {
-                ...clusterOf(cluster),
-                namespace: "apps",
-                pod: `${workloadName(i)}-0`,
-                container: "main",
-                image: "app:1",
-            };
+            const labels = containerOf(cluster, i);
             for (const t of ts) sink.sample(labels, workloadBytes(i), t);
         }
     });
