@@ -52,6 +52,56 @@ const CERTIFICATE_HORIZON_DAYS = 30;
 
 type Answers<K extends string, V> = Partial<Record<K, V>>;
 
+/** One request of a report: what it is (for warnings) and how to make it. */
+export interface Read<K, T> {
+    id: K;
+    what: string;
+    run: () => Promise<T>;
+}
+
+/**
+ * Every request a report makes, by what its answer is for: `collect` makes them concurrently,
+ * the benchmark's baseline one after the other, so both always issue the same list.
+ */
+export function reportReads(sources: Sources, settings: ReporterSettings, period: Period) {
+    const plan = instantQueries(settings.certificateMetric);
+    const ids = Object.keys(plan) as InstantId[];
+    const weekStart = period.end - 7 * 86400;
+    const firstDay = period.end - 6 * (DAY_MS / 1000);
+    const loki = sources.loki;
+    const logClusters = loki ? settings.clusters.filter((c) => c.logs) : [];
+    return {
+        current: ids.map((id): Read<InstantId, Sample[]> => ({
+            id,
+            what: `query ${id}`,
+            run: () => sources.prometheus.query(plan[id].expr, period.end),
+        })),
+        previous: ids
+            .filter((id) => plan[id].compare)
+            .map((id): Read<InstantId, Sample[]> => ({
+                id,
+                what: `query ${id} (previous week)`,
+                run: () => sources.prometheus.query(plan[id].expr, period.previousEnd),
+            })),
+        daily: (Object.keys(DAILY_QUERIES) as DailyId[]).map((id): Read<DailyId, Series[]> => ({
+            id,
+            what: `daily ${id}`,
+            run: () => sources.prometheus.queryRange(DAILY_QUERIES[id], firstDay, period.end, DAY_MS / 1000),
+        })),
+        errorLogs: logClusters.map((c): Read<string, Sample[]> => ({
+            id: c.name,
+            what: `error logs of ${c.name}`,
+            run: () => loki!.volume(c.name, LOG_SELECTORS.errors(c.name), weekStart, period.end, ["namespace"], TOP),
+        })),
+        logHours: logClusters.map((c): Read<string, Series[]> => ({
+            id: c.name,
+            what: `log arrival of ${c.name}`,
+            run: () => loki!.volumeRange(c.name, LOG_SELECTORS.all(c.name), weekStart, period.end, 3600),
+        })),
+        alerts: { id: "alerts", what: "alerts firing now", run: () => sources.alertmanager.firing() },
+    };
+}
+
 export async function collect(sources: Sources, settings: ReporterSettings, period: Period): Promise<Collection> {
     const warnings: string[] = [];
     let queries = 0;
@@ -65,62 +115,25 @@ export async function collect(sources: Sources, settings: ReporterSettings, peri
         }
     };
 
-    const plan = instantQueries(settings.certificateMetric);
-    const ids = Object.keys(plan) as InstantId[];
+    const reads = reportReads(sources, settings, period);
     const current: Answers<InstantId, Sample[]> = {};
     const previous: Answers<InstantId, Sample[]> = {};
     const daily: Answers<DailyId, Series[]> = {};
     const firstDay = period.end - 6 * (DAY_MS / 1000);
     const loki = sources.loki;
-    const logClusters = loki ? settings.clusters.filter((c) => c.logs) : [];
     const errorLogs = new Map<string, Sample[] | undefined>();
     const logHours = new Map<string, Series[] | undefined>();
     let firing: ActiveAlert[] | undefined;
     const firingByCluster = new Map<string, ActiveAlert[]>();
 
     await Promise.all([
-        ...ids.map(async (id) => {
-            current[id] = await attempt(`query ${id}`, () => sources.prometheus.query(plan[id].expr, period.end));
-        }),
-        ...ids
-            .filter((id) => plan[id].compare)
-            .map(async (id) => {
-                previous[id] = await attempt(`query ${id} (previous week)`, () =>
-                    sources.prometheus.query(plan[id].expr, period.previousEnd),
-                );
-            }),
-        ...(Object.keys(DAILY_QUERIES) as DailyId[]).map(async (id) => {
-            daily[id] = await attempt(`daily ${id}`, () =>
-                sources.prometheus.queryRange(DAILY_QUERIES[id], firstDay, period.end, DAY_MS / 1000),
-            );
-        }),
-        ...logClusters.flatMap((c) => [
-            (async () => {
-                errorLogs.set(
-                    c.name,
-                    await attempt(`error logs of ${c.name}`, () =>
-                        loki!.volume(
-                            c.name,
-                            LOG_SELECTORS.errors(c.name),
-                            period.end - 7 * 86400,
-                            period.end,
-                            ["namespace"],
-                            TOP,
-                        ),
-                    ),
-                );
-            })(),
-            (async () => {
-                logHours.set(
-                    c.name,
-                    await attempt(`log arrival of ${c.name}`, () =>
-                        loki!.volumeRange(c.name, LOG_SELECTORS.all(c.name), period.end - 7 * 86400, period.end, 3600),
-                    ),
-                );
-            })(),
-        ]),
+        ...reads.current.map(async (r) => (current[r.id] = await attempt(r.what, r.run))),
+        ...reads.previous.map(async (r) => (previous[r.id] = await attempt(r.what, r.run))),
+        ...reads.daily.map(async (r) => (daily[r.id] = await attempt(r.what, r.run))),
+        ...reads.errorLogs.map(async (r) => errorLogs.set(r.id, await attempt(r.what, r.run))),
+        ...reads.logHours.map(async (r) => logHours.set(r.id, await attempt(r.what, r.run))),
         (async () => {
-            const alerts = await attempt("alerts firing now", () => sources.alertmanager.firing());
+            const alerts = await attempt(reads.alerts.what, reads.alerts.run);
             if (alerts === undefined) return;
             firing = [];
             for (const a of alerts) {
