@@ -1216,6 +1216,21 @@ export function reportCredentialNames(report: ReportConfig): string[] {
     ];
 }
 
+const deliverySchema = z
+    .strictObject({
+        canary: dnsLabel({
+            description:
+                "Sub cluster (its `cluster.name`, one of `subClusters`) whose stack the pipeline's `up` " +
+                "and `rotate` deploy right after main and before every other sub; a failure there stops " +
+                "the rollout. Unset: the sub stacks follow main in name order, one at a time.",
+            examples: ["sub-eu-1"],
+        }).optional(),
+    })
+    .default({})
+    .meta({
+        description: "How the delivery pipeline (`npm run pipeline`) rolls the fleet out. See docs/delivery.md.",
+    });
+
 const common = {
     cluster: clusterSchema,
     kubernetes: kubernetesSchema,
@@ -1239,6 +1254,7 @@ export const mainSchema = z
         grafana: grafanaSchema,
         alerting: alertingSchema,
         report: reportSchema,
+        delivery: deliverySchema,
         subClusters: z
             .array(subClusterEntry)
             .superRefine((subs, ctx) => {
@@ -1272,6 +1288,17 @@ export const mainSchema = z
                 path: ["storage", "kind"],
                 input: config.storage.kind,
                 message: "s3 with profile large, whose horizontally scaled stores need object storage",
+            });
+        }
+        const canary = config.delivery.canary;
+        if (canary !== undefined && !config.subClusters.some((sub) => sub.name === canary)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["delivery", "canary"],
+                input: canary,
+                message: `one of the sub clusters in subClusters (${
+                    config.subClusters.map((sub) => sub.name).join(", ") || "none listed"
+                })`,
             });
         }
         config.subClusters.forEach((sub, index) => {

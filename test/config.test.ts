@@ -104,6 +104,7 @@ describe("stack config: valid input", () => {
                 generation: 0,
             },
             subClusters: [{ name: "sub-eu-1" }],
+            delivery: {},
             remediation: REMEDIATION_DEFAULTS,
             report: {
                 enabled: true,
@@ -353,6 +354,17 @@ describe("stack config: one line per problem, naming the key", () => {
             "observability:subClusters[0].name: expected a name different from the main cluster's own " +
                 '(cluster.name), found "main"; example: sub-eu-1',
         ]);
+    });
+
+    it("rejects a canary that is not one of the sub clusters", () => {
+        assert.deepEqual(
+            problems({ ...validMain, subClusters: [{ name: "a" }, { name: "b" }], delivery: { canary: "c" } }),
+            [
+                'observability:delivery.canary: expected one of the sub clusters in subClusters (a, b), found "c"; example: sub-eu-1',
+            ],
+        );
+        const accepted = validateConfig(raw({ ...validMain, subClusters: [{ name: "a" }], delivery: { canary: "a" } }));
+        assert.ok("config" in accepted && accepted.config.role === "main" && accepted.config.delivery.canary === "a");
     });
 
     it("rejects a namespace too long for its agents namespace", () => {

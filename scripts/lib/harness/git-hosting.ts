@@ -90,11 +90,24 @@ export interface ChangeRequest {
     webUrl: string;
 }
 
+/** A comment on a pull request (GitHub) or a note on a merge request (GitLab). */
+export interface StoredComment {
+    id: number;
+    /** The pull (merge) request it belongs to. */
+    changeRequest: number;
+    body: string;
+    /** GitLab's system notes ("added 1 commit"), which no client writes. */
+    system: boolean;
+    /** Edits made since it was posted. */
+    edits: number;
+}
+
 export interface RepositoryState {
     defaultBranch: string;
     branches: Map<string, StoredBranch>;
     commits: StoredCommit[];
     changeRequests: ChangeRequest[];
+    comments: StoredComment[];
 }
 
 export interface GitHostingStandIn {
@@ -111,6 +124,12 @@ export interface GitHostingStandIn {
     closeChangeRequest(number: number): void;
     /** Merges a merge (pull) request: the target branch takes the source's files. */
     mergeChangeRequest(number: number): void;
+    /** Opens a merge (pull) request from a new branch off the default branch, as a contributor would; returns its number. */
+    openChangeRequest(sourceBranch: string, title: string): number;
+    /** Adds a comment (note) as someone else would; returns its id. */
+    addComment(changeRequest: number, body: string, options?: { system?: boolean }): number;
+    /** The comments (notes) on a merge (pull) request, oldest first. */
+    comments(changeRequest: number): StoredComment[];
     /** The next request whose method matches and whose path (as sent, or decoded) starts with `pathPrefix` fails with `status`. */
     failNext(method: string, pathPrefix: string, status: number, message?: string): void;
     /** The next matching request is never answered (until close): for testing client timeouts. */
@@ -124,9 +143,24 @@ export interface GitHostingStandIn {
 interface Answer {
     status: number;
     body?: unknown;
+    headers?: Record<string, string>;
 }
 
 const answer = (status: number, body?: unknown): Answer => ({ status, body });
+
+/** One page of a list, as both APIs page it (`page`, `per_page`; 1-based). */
+function page<T>(items: readonly T[], query: Record<string, string>, maxPerPage: number) {
+    const perPage = Math.min(Math.max(Number(query.per_page ?? 20) || 20, 1), maxPerPage);
+    const current = Math.max(Number(query.page ?? 1) || 1, 1);
+    const pages = Math.max(1, Math.ceil(items.length / perPage));
+    return {
+        items: items.slice((current - 1) * perPage, current * perPage),
+        perPage,
+        current,
+        pages,
+        next: current < pages ? current + 1 : undefined,
+    };
+}
 
 const sha1 = (data: string | Buffer): string => createHash("sha1").update(data).digest("hex");
 
@@ -152,7 +186,7 @@ class Repository {
     private idCounter = 0;
 
     constructor(defaultBranch: string, files: Record<string, string>) {
-        this.state = { defaultBranch, branches: new Map(), commits: [], changeRequests: [] };
+        this.state = { defaultBranch, branches: new Map(), commits: [], changeRequests: [], comments: [] };
         const root = this.newCommit(undefined, defaultBranch, "Initial commit", Object.keys(files));
         const stored = new Map<string, StoredFile>();
         for (const [path, content] of Object.entries(files)) {
@@ -214,6 +248,13 @@ class Repository {
         const found = this.state.changeRequests.find((cr) => cr.number === number);
         if (!found) throw new Error(`no merge (pull) request ${number}`);
         return found;
+    }
+
+    addComment(changeRequest: number, body: string, system = false): StoredComment {
+        this.changeRequest(changeRequest);
+        const comment = { id: 9000 + this.nextId(), changeRequest, body, system, edits: 0 };
+        this.state.comments.push(comment);
+        return comment;
     }
 
     merge(cr: ChangeRequest): void {
@@ -338,6 +379,11 @@ class GitlabApi {
         if (method === "GET" && rest.join("/") === "merge_requests") return this.listMergeRequests(query);
         if (rest[0] === "merge_requests" && rest.length === 1 && method === "POST")
             return this.createMergeRequest(body);
+        if (rest[0] === "merge_requests" && rest[2] === "notes" && (rest.length === 3 || rest.length === 4)) {
+            const cr = this.state.changeRequests.find((c) => String(c.number) === rest[1]);
+            if (!cr) return answer(404, { message: "404 Not found" });
+            return this.notes(method, cr, rest[3], query, body);
+        }
         if (rest[0] === "merge_requests" && rest.length === 2) {
             const cr = this.state.changeRequests.find((c) => String(c.number) === rest[1]);
             if (!cr) return answer(404, { message: "404 Not found" });
@@ -373,6 +419,63 @@ class GitlabApi {
         }
         if (method === "POST" && rest.join("/") === "repository/commits") return this.createCommit(body);
         return answer(404, { error: `404 Not Found (the stand-in does not serve ${route})` });
+    }
+
+    private noteJson(note: StoredComment): Record<string, unknown> {
+        return {
+            id: note.id,
+            type: null,
+            body: note.body,
+            author: { id: 1, username: note.system ? "gitlab" : "ci-bot", name: "CI", state: "active" },
+            created_at: now(),
+            updated_at: now(),
+            system: note.system,
+            noteable_id: note.changeRequest,
+            noteable_type: "MergeRequest",
+            noteable_iid: note.changeRequest,
+            resolvable: false,
+            confidential: false,
+            internal: false,
+        };
+    }
+
+    /** Notes on a merge request: list (paged), create, edit. */
+    private notes(
+        method: string,
+        cr: ChangeRequest,
+        noteId: string | undefined,
+        query: Record<string, string>,
+        body: Record<string, unknown>,
+    ): Answer {
+        const onRequest = this.state.comments.filter((c) => c.changeRequest === cr.number);
+        if (noteId === undefined && method === "GET") {
+            const p = page(onRequest, query, 100);
+            const headers: Record<string, string> = {
+                "x-page": String(p.current),
+                "x-per-page": String(p.perPage),
+                "x-total": String(onRequest.length),
+                "x-total-pages": String(p.pages),
+                "x-next-page": p.next === undefined ? "" : String(p.next),
+            };
+            if (p.next !== undefined) {
+                headers.link = `<${this.base}/api/v4/projects/${GITLAB_PROJECT_ID}/merge_requests/${cr.number}/notes?page=${p.next}&per_page=${p.perPage}>; rel="next"`;
+            }
+            return { status: 200, body: p.items.map((n) => this.noteJson(n)), headers };
+        }
+        if (noteId === undefined && method === "POST") {
+            if (typeof body.body !== "string" || body.body === "") return answer(400, { error: "body is missing" });
+            return answer(201, this.noteJson(this.repo.addComment(cr.number, body.body)));
+        }
+        const note = onRequest.find((c) => String(c.id) === noteId);
+        if (!note) return answer(404, { message: "404 Note Not Found" });
+        if (method === "PUT") {
+            if (typeof body.body !== "string" || body.body === "") return answer(400, { error: "body is missing" });
+            if (note.system) return answer(403, { message: "403 Forbidden" });
+            note.body = body.body;
+            note.edits += 1;
+            return answer(200, this.noteJson(note));
+        }
+        return answer(405, { message: "405 Method Not Allowed" });
     }
 
     private listMergeRequests(query: Record<string, string>): Answer {
@@ -689,6 +792,32 @@ class GithubApi {
             if (rest.length === 2 && cr && method === "GET") return answer(200, this.pullJson(cr));
             if (rest.length === 2 && cr && method === "PATCH") return this.updatePull(cr, body);
         }
+        if (rest[0] === "issues" && rest[1] === "comments" && rest.length === 3) {
+            const comment = this.state.comments.find((c) => String(c.id) === rest[2]);
+            if (!comment) return this.notFound("issues/comments#update-an-issue-comment");
+            if (method !== "PATCH") return this.notFound("issues/comments");
+            if (typeof body.body !== "string") return answer(422, { message: "Invalid request: body is missing" });
+            comment.body = body.body;
+            comment.edits += 1;
+            return answer(200, this.commentJson(comment));
+        }
+        if (rest[0] === "issues" && rest[2] === "comments" && rest.length === 3) {
+            const cr = this.state.changeRequests.find((c) => String(c.number) === rest[1]);
+            if (!cr) return this.notFound("issues/comments#list-issue-comments");
+            if (method === "GET") {
+                const all = this.state.comments.filter((c) => c.changeRequest === cr.number);
+                const p = page(all, query, 100);
+                const headers: Record<string, string> = {};
+                if (p.next !== undefined) {
+                    headers.link = `<${this.apiRepo}/issues/${cr.number}/comments?per_page=${p.perPage}&page=${p.next}>; rel="next", <${this.apiRepo}/issues/${cr.number}/comments?per_page=${p.perPage}&page=${p.pages}>; rel="last"`;
+                }
+                return { status: 200, body: p.items.map((c) => this.commentJson(c)), headers };
+            }
+            if (method === "POST") {
+                if (typeof body.body !== "string") return answer(422, { message: "Invalid request: body is missing" });
+                return answer(201, this.commentJson(this.repo.addComment(cr.number, body.body)));
+            }
+        }
         if (rest[0] === "contents" && rest.length >= 2) {
             // Octokit sends the path as one encoded segment; other clients send its slashes as is.
             const filePath = rest.slice(1).join("/");
@@ -704,6 +833,21 @@ class GithubApi {
             documentation_url: "https://docs.github.com/rest",
             status: "404",
         });
+    }
+
+    private commentJson(comment: StoredComment): Record<string, unknown> {
+        return {
+            id: comment.id,
+            node_id: `IC_${comment.id}`,
+            url: `${this.apiRepo}/issues/comments/${comment.id}`,
+            html_url: `https://github.example/${this.owner}/${this.name}/pull/${comment.changeRequest}#issuecomment-${comment.id}`,
+            body: comment.body,
+            user: { login: "github-actions[bot]", id: 41898282, type: "Bot" },
+            created_at: now(),
+            updated_at: now(),
+            issue_url: `${this.apiRepo}/issues/${comment.changeRequest}`,
+            author_association: "NONE",
+        };
     }
 
     private listPulls(query: Record<string, string>): Answer {
@@ -910,7 +1054,7 @@ export async function startGitHosting(options: GitHostingOptions): Promise<GitHo
 
     const send = (res: http.ServerResponse, record: RecordedRequest, reply: Answer): void => {
         record.status = reply.status;
-        const headers: http.OutgoingHttpHeaders = {};
+        const headers: http.OutgoingHttpHeaders = { ...reply.headers };
         if (options.provider === "github") headers["x-github-request-id"] = `STAND-IN:${requests.length}`;
         if (reply.status === 204 || reply.body === undefined) {
             res.writeHead(reply.status, headers).end();
@@ -919,7 +1063,7 @@ export async function startGitHosting(options: GitHostingOptions): Promise<GitHo
         const text = typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
         headers["content-type"] =
             typeof reply.body === "string" ? "text/plain; charset=utf-8" : "application/json; charset=utf-8";
-        if (Array.isArray(reply.body) && options.provider === "gitlab") {
+        if (Array.isArray(reply.body) && options.provider === "gitlab" && reply.headers === undefined) {
             Object.assign(headers, {
                 "x-page": "1",
                 "x-per-page": "20",
@@ -995,6 +1139,28 @@ export async function startGitHosting(options: GitHostingOptions): Promise<GitHo
             repo.changeRequest(number).state = "closed";
         },
         mergeChangeRequest: (number) => repo.merge(repo.changeRequest(number)),
+        openChangeRequest: (sourceBranch, title) => {
+            const base = repo.branch(defaultBranch)!;
+            repo.createBranch(sourceBranch, base.head);
+            const number = repo.state.changeRequests.length + 1;
+            repo.state.changeRequests.push({
+                number,
+                id: 7000 + number,
+                title,
+                description: "",
+                sourceBranch,
+                targetBranch: defaultBranch,
+                state: "opened",
+                labels: [],
+                removeSourceBranch: false,
+                sha: base.head,
+                webUrl: `${url}/changes/${number}`,
+            });
+            return number;
+        },
+        addComment: (changeRequest, body, commentOptions) =>
+            repo.addComment(changeRequest, body, commentOptions?.system ?? false).id,
+        comments: (changeRequest) => repo.state.comments.filter((c) => c.changeRequest === changeRequest),
         failNext: (method, pathPrefix, status, message) => {
             traps.push({ method: method.toUpperCase(), pathPrefix, status, message });
         },
