@@ -35,6 +35,12 @@ export const DATASOURCE_UIDS = {
     alerts: "alertmanager",
 } as const;
 
+/**
+ * The port Grafana's container listens on, which the Service's port 80 targets and users' ingress
+ * reaches: the grafana chart's `service.targetPort` default, left as it is.
+ */
+export const GRAFANA_CONTAINER_PORT = 3000;
+
 /** Grafana volume size per profile, unless `grafana.storageSize` says otherwise. */
 export const GRAFANA_STORAGE = { small: "5Gi", medium: "10Gi", large: "20Gi" } as const;
 

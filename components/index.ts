@@ -5,6 +5,14 @@ export { BUNDLES_OUTPUT, CERTIFICATES_OUTPUT, lookupBundle, type FleetBundle } f
 export { MainCluster, type MainClusterArgs } from "./main-cluster";
 export { readFleetBundle } from "./main-stack";
 export { Namespaces, type NamespacesArgs, namespaceSpecs, agentsNamespaceName } from "./namespaces";
+export {
+    NetworkPolicies,
+    type NetworkPoliciesArgs,
+    networkPolicySpecs,
+    entrypoints,
+    POLICY_NAMES,
+    type NamespacePolicy,
+} from "./network-policies";
 export { Pki, type PkiArgs, type CertificateStatus } from "./pki";
 export { certificateSpecs, PROFILES, type CertificateSpec } from "./pki-profiles";
 export { SubCluster, type SubClusterArgs } from "./sub-cluster";

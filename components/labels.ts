@@ -1,4 +1,7 @@
-/** Label keys the stack puts on its objects; NetworkPolicies and alerts select on them. */
+/**
+ * Label keys the stack puts on its objects. The NetworkPolicies do not select on them: they pick
+ * the stack's namespaces by `kubernetes.io/metadata.name`, which no other namespace can carry.
+ */
 export const LABEL_PREFIX = "observability";
 
 export const labelKeys = {

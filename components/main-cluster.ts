@@ -5,6 +5,7 @@ import type { MainConfig, StackSecrets } from "../config";
 import { commonLabels } from "./labels";
 import type { FleetBundle } from "./fleet-bundle";
 import { Namespaces } from "./namespaces";
+import { NetworkPolicies } from "./network-policies";
 import { Grafana } from "./grafana";
 import { Logs } from "./logs";
 import { OBJECT_STORAGE_SECRET } from "./logs-values";
@@ -57,6 +58,8 @@ export class MainCluster extends pulumi.ComponentResource {
         );
         this.namespace = namespaces.core;
         this.agentsNamespace = namespaces.agents;
+
+        new NetworkPolicies(`${name}-network-policies`, { config }, { parent: this, dependsOn: [namespaces] });
 
         const pki = new Pki(
             `${name}-pki`,

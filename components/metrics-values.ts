@@ -31,6 +31,14 @@ export const OBJSTORE_CLAIM = "thanos-objstore";
 /** Where kube-prometheus-stack mounts `prometheusSpec.secrets` in the Prometheus container. */
 export const PROMETHEUS_SECRETS_DIR = "/etc/prometheus/secrets";
 
+/**
+ * The port the Prometheus operator serves its admission webhooks on, which the API server dials:
+ * kube-prometheus-stack's `prometheusOperator.tls.internalPort` default. The values keep the
+ * chart's `prometheusOperator.admissionWebhooks` defaults (webhooks enabled, served by the
+ * operator itself rather than a Deployment of their own) and its `prometheusOperator.tls`.
+ */
+export const OPERATOR_WEBHOOK_PORT = 10250;
+
 /** Share of the Prometheus volume it may fill before it deletes old blocks. */
 export const RETENTION_SIZE_SHARE = 0.85;
 

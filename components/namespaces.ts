@@ -57,7 +57,7 @@ export interface NamespacesArgs {
     clusterName: string;
 }
 
-/** The stack's namespaces, labelled for Pod Security and for the NetworkPolicies. */
+/** The stack's namespaces, labelled for Pod Security and with their role. */
 export class Namespaces extends pulumi.ComponentResource {
     /** Name of the namespace for the stack's own workloads. */
     public readonly core: pulumi.Output<string>;

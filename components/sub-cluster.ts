@@ -6,6 +6,7 @@ import type { FleetBundle } from "./fleet-bundle";
 import { Logs } from "./logs";
 import { Metrics } from "./metrics";
 import { Namespaces } from "./namespaces";
+import { NetworkPolicies } from "./network-policies";
 import { Remediator } from "./remediator";
 import { CLUSTER_IDENTITY_SECRET } from "./pki-profiles";
 import { clusterIdentitySecrets } from "./tls-secret";
@@ -53,6 +54,8 @@ export class SubCluster extends pulumi.ComponentResource {
         this.agentsNamespace = namespaces.agents;
         this.endpoints = bundle.endpoints;
         this.identitySecret = CLUSTER_IDENTITY_SECRET;
+
+        new NetworkPolicies(`${name}-network-policies`, { config }, { parent: this, dependsOn: [namespaces] });
 
         const identity = clusterIdentitySecrets(
             `${name}-identity`,

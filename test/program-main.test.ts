@@ -62,6 +62,11 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:monitoring.coreos.com/v1:PrometheusRule | hub-metrics-certificate-rules | obs:index:Metrics::hub-metrics",
             "kubernetes:monitoring.coreos.com/v1:PrometheusRule | hub-metrics-rules | obs:index:Metrics::hub-metrics",
             "kubernetes:monitoring.coreos.com/v1:ServiceMonitor | hub-remediator-metrics | obs:index:Remediator::hub-remediator",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-agents-allow-from-stack | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-agents-default-deny-ingress | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-entrypoints | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-from-stack | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-default-deny-ingress | obs:index:NetworkPolicies::hub-network-policies",
             "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole | hub-remediator-role | obs:index:Remediator::hub-remediator",
             "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding | hub-remediator-binding | obs:index:Remediator::hub-remediator",
             "obs:index:Grafana | hub-grafana | obs:index:MainCluster::hub",
@@ -71,6 +76,7 @@ describe("program: main stack with S3 storage", () => {
             "obs:index:MtlsFront | hub-alert-ingest | obs:index:MainCluster::hub",
             "obs:index:MtlsFront | hub-query-gateway | obs:index:MainCluster::hub",
             "obs:index:Namespaces | hub-namespaces | obs:index:MainCluster::hub",
+            "obs:index:NetworkPolicies | hub-network-policies | obs:index:MainCluster::hub",
             "obs:index:Pki | hub-pki | obs:index:MainCluster::hub",
             "obs:index:Remediator | hub-remediator | obs:index:MainCluster::hub",
             "obs:index:Reporter | hub-reporter | obs:index:MainCluster::hub",
@@ -94,8 +100,9 @@ describe("program: main stack with S3 storage", () => {
         // Secret and its three dashboard ConfigMaps, the Alertmanager configuration Secret, the fleet
         // rules ConfigMap, two PrometheusRules (cluster rules, certificate rules), and the remediator's
         // ConfigMap, Deployment, Service, ServiceAccount, ServiceMonitor, ClusterRole and binding, and
-        // the report's ConfigMap, ServiceAccount and CronJob.
-        assert.equal(kubernetesObjects.length, 2 + 1 + 9 + 1 + 4 + 7 + 2 * 3 + 1 + 1 + 3 + 1 + 1 + 2 + 7 + 3);
+        // the report's ConfigMap, ServiceAccount and CronJob, and five NetworkPolicies (a default deny
+        // and the stack's own traffic in each namespace, the entrypoints in the core one).
+        assert.equal(kubernetesObjects.length, 2 + 1 + 9 + 1 + 4 + 7 + 2 * 3 + 1 + 1 + 3 + 1 + 1 + 2 + 7 + 3 + 5);
         for (const record of kubernetesObjects) {
             assert.match(record.provider ?? "", /[:$]pulumi:providers:kubernetes::kubernetes::/, record.name);
         }

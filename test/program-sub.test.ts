@@ -13,7 +13,7 @@ describe("program: example sub stack in preview", () => {
         result = await renderStack({ projectDir, stack: "sub", preview: true });
     });
 
-    it("declares the stack, the main stack reference, the provider, the sub component, its namespaces and identity", () => {
+    it("declares the stack, the main stack reference, the provider, the sub component, its namespaces, their NetworkPolicies and identity", () => {
         assert.deepEqual(declared(result.records), [
             "kubernetes:apps/v1:Deployment | sub-eu-1-remediator | obs:index:Remediator::sub-eu-1-remediator",
             "kubernetes:core/v1:ConfigMap | sub-eu-1-remediator-code | obs:index:Remediator::sub-eu-1-remediator",
@@ -29,11 +29,17 @@ describe("program: example sub stack in preview", () => {
             "kubernetes:monitoring.coreos.com/v1:PodMonitor | sub-eu-1-logs-vector-metrics | obs:index:Logs::sub-eu-1-logs",
             "kubernetes:monitoring.coreos.com/v1:PrometheusRule | sub-eu-1-metrics-rules | obs:index:Metrics::sub-eu-1-metrics",
             "kubernetes:monitoring.coreos.com/v1:ServiceMonitor | sub-eu-1-remediator-metrics | obs:index:Remediator::sub-eu-1-remediator",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-agents-allow-from-stack | obs:index:NetworkPolicies::sub-eu-1-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-agents-default-deny-ingress | obs:index:NetworkPolicies::sub-eu-1-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-core-allow-entrypoints | obs:index:NetworkPolicies::sub-eu-1-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-core-allow-from-stack | obs:index:NetworkPolicies::sub-eu-1-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-core-default-deny-ingress | obs:index:NetworkPolicies::sub-eu-1-network-policies",
             "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole | sub-eu-1-remediator-role | obs:index:Remediator::sub-eu-1-remediator",
             "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding | sub-eu-1-remediator-binding | obs:index:Remediator::sub-eu-1-remediator",
             "obs:index:Logs | sub-eu-1-logs | obs:index:SubCluster::sub-eu-1",
             "obs:index:Metrics | sub-eu-1-metrics | obs:index:SubCluster::sub-eu-1",
             "obs:index:Namespaces | sub-eu-1-namespaces | obs:index:SubCluster::sub-eu-1",
+            "obs:index:NetworkPolicies | sub-eu-1-network-policies | obs:index:SubCluster::sub-eu-1",
             "obs:index:Remediator | sub-eu-1-remediator | obs:index:SubCluster::sub-eu-1",
             "obs:index:SubCluster | sub-eu-1 | pulumi:pulumi:Stack::observability-sub",
             "obs:index:Traces | sub-eu-1-traces | obs:index:SubCluster::sub-eu-1",
@@ -55,6 +61,22 @@ describe("program: example sub stack in preview", () => {
             const labels = (ns.inputs.metadata as { labels: Record<string, string> }).labels;
             assert.equal(labels["observability/cluster"], "sub-eu-1");
         }
+    });
+
+    it("puts NetworkPolicies in both namespaces by their literal names, known at preview", () => {
+        const policies = result.records.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy");
+        const where = policies.map((r) => {
+            const metadata = r.inputs.metadata as { name: unknown; namespace: unknown };
+            return `${String(metadata.namespace)}/${String(metadata.name)}`;
+        });
+        assert.deepEqual(where.sort(), [
+            "observability-agents/allow-from-stack",
+            "observability-agents/default-deny-ingress",
+            "observability/allow-entrypoints",
+            "observability/allow-from-stack",
+            "observability/default-deny-ingress",
+        ]);
+        for (const policy of policies) assert.equal(containsUnknown(policy.inputs), false, policy.name);
     });
 
     it("keeps every chart input known at preview", () => {
