@@ -1,3 +1,10 @@
+import {
+    holdsPrivateKey,
+    isCredentialKey,
+    isLiteralCredential,
+    isPrivateKeyLabel,
+    pemLabels,
+} from "../../policy/secret-material";
 import type { ResourceRecord } from "./mock-engine";
 import { ResourceRef, Secret, Unknown } from "./values";
 
@@ -19,14 +26,6 @@ import { ResourceRef, Secret, Unknown } from "./values";
 
 const SECRET_TYPE = "kubernetes:core/v1:Secret";
 const SECRET_DATA = new Set(["data", "stringData"]);
-const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]+)-----/g;
-const CREDENTIAL_KEY =
-    /(password|passwd|token|secretAccessKey|secret_key|privateKey|privateKeyPem|privateKeyPemPkcs8|private_key|clientKey|apiKey|api_key)$/i;
-/**
- * Grafana's reference to a mounted file (`$__file{/path}`): the credential stays in the file,
- * which comes from a Secret, and the value is only its path.
- */
-const FILE_REFERENCE = /^\$__file\{[^}]+\}$/;
 /** Shorter secret values are too likely to collide with ordinary words to search for. */
 const MIN_SECRET_LENGTH = 12;
 
@@ -122,13 +121,13 @@ export function scanForLeaks(records: readonly ResourceRecord[], outputs: Record
                 (v) =>
                     v.secret &&
                     v.value.length >= MIN_SECRET_LENGTH &&
-                    (/PRIVATE KEY-----/.test(v.value) || (v.mustBeSecret && !v.path.endsWith(".crt"))),
+                    (holdsPrivateKey(v.value) || (v.mustBeSecret && !v.path.endsWith(".crt"))),
             )
             .map((v) => v.value),
     );
 
     for (const v of all) {
-        const blocks = [...v.value.matchAll(PEM_BEGIN)].map((m) => m[1] ?? "");
+        const blocks = pemLabels(v.value);
         pemBlocks += blocks.length;
         if (v.mustBeSecret && !v.secret) {
             problems.push(`${at(v)}: Secret data that is not marked secret`);
@@ -138,7 +137,7 @@ export function scanForLeaks(records: readonly ResourceRecord[], outputs: Record
         }
         if (!v.secret) {
             for (const label of blocks) {
-                if (label.includes("PRIVATE KEY")) {
+                if (isPrivateKeyLabel(label)) {
                     problems.push(`${at(v)}: a private key (${label}) in clear`);
                 } else if (!v.mayHoldCertificate && !v.mustBeSecret) {
                     problems.push(`${at(v)}: a PEM block (${label}) outside a Secret resource`);
@@ -149,7 +148,7 @@ export function scanForLeaks(records: readonly ResourceRecord[], outputs: Record
                     .split(".")
                     .pop()
                     ?.replace(/\[\d+\]$/, "") ?? "";
-            if (CREDENTIAL_KEY.test(lastKey) && v.text && v.value !== "" && !FILE_REFERENCE.test(v.value)) {
+            if (isCredentialKey(lastKey) && v.text && isLiteralCredential(v.value)) {
                 problems.push(`${at(v)}: a credential-named value that is not marked secret`);
             }
             for (const secret of sensitive) {
