@@ -88,6 +88,14 @@ export function inClusterNames(service: string, namespace: string): string[] {
     ];
 }
 
+/**
+ * The LoadBalancer Service a `loadbalancer` exposure creates for a signal; its own name, not the
+ * brick's, which stays ClusterIP with all its ports.
+ */
+export function loadBalancerServiceName(signal: IngestSignal): string {
+    return `${signal}-ingest-lb`;
+}
+
 /** The name sub clusters dial for a signal. */
 export function externalName(signal: IngestSignal, domain: string): string {
     return `${INGEST[signal].host}.${domain}`;

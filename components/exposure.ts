@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { MainConfig } from "../config";
-import { externalName, INGEST, type IngestSignal } from "./endpoints";
+import { externalName, INGEST, loadBalancerServiceName, type IngestSignal } from "./endpoints";
 import { commonLabels } from "./labels";
 
 /** Traefik's TLS entrypoint, on which passthrough routes listen (port 443). */
@@ -28,8 +28,8 @@ export function exposeIngest(
 ): pulumi.CustomResource {
     const { config, signal } = args;
     const service = INGEST[signal];
-    const metadata = (suffix: string) => ({
-        name: `${signal}-ingest${suffix}`,
+    const metadata = (name: string) => ({
+        name,
         namespace: config.namespace,
         labels: commonLabels(config.cluster.name),
     });
@@ -39,7 +39,7 @@ export function exposeIngest(
             {
                 apiVersion: "traefik.io/v1alpha1",
                 kind: "IngressRouteTCP",
-                metadata: metadata(""),
+                metadata: metadata(`${signal}-ingest`),
                 spec: {
                     entryPoints: [TRAEFIK_ENTRYPOINT],
                     routes: [
@@ -57,8 +57,7 @@ export function exposeIngest(
     return new k8s.core.v1.Service(
         name,
         {
-            // Not the brick's own Service name: that one stays ClusterIP with all its ports.
-            metadata: metadata("-lb"),
+            metadata: metadata(loadBalancerServiceName(signal)),
             spec: {
                 type: "LoadBalancer",
                 selector: args.podSelector,

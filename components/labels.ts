@@ -19,6 +19,11 @@ export const annotationKeys = {
     certificateRevision: `${LABEL_PREFIX}/certificate-revision`,
     /** Digest of a configuration file a workload reads only at start. */
     configRevision: `${LABEL_PREFIX}/config-revision`,
+    /**
+     * On a pod template whose containers must run as root, with the reason: the policy pack's
+     * workload-security rule accepts root only there.
+     */
+    runsAsRoot: `${LABEL_PREFIX}/runs-as-root`,
 } as const;
 
 /** Labels every object of the stack carries. */

@@ -433,7 +433,10 @@ export function vectorValues(input: VectorInput): Record<string, unknown> {
         },
         extraVolumes: [{ name: "cluster-identity", secret: { secretName: input.identity.secretName } }],
         extraVolumeMounts: [{ name: "cluster-identity", mountPath: TLS_MOUNT_DIR, readOnly: true }],
-        podAnnotations: { [annotationKeys.certificateRevision]: input.identity.revision },
+        podAnnotations: {
+            [annotationKeys.certificateRevision]: input.identity.revision,
+            [annotationKeys.runsAsRoot]: "reads root-owned log files on the node",
+        },
     };
 }
 

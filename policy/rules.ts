@@ -8,8 +8,14 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 
-import { INGEST, INGEST_SIGNALS, type IngestService, type IngestSignal } from "../components/endpoints";
-import { LABEL_PREFIX } from "../components/labels";
+import {
+    INGEST,
+    INGEST_SIGNALS,
+    loadBalancerServiceName,
+    type IngestService,
+    type IngestSignal,
+} from "../components/endpoints";
+import { annotationKeys } from "../components/labels";
 import { isCredentialKey, isLiteralCredential, isPrivateKeyLabel, pemLabels } from "./secret-material";
 
 /**
@@ -26,7 +32,7 @@ export const HELM_CHART_V4 = "kubernetes:helm.sh/v4:Chart";
  * Pod template annotation that lets a pod run as root; its value says why. The Vector log agent
  * needs it: it reads root-owned log files on the node.
  */
-export const RUNS_AS_ROOT_ANNOTATION = `${LABEL_PREFIX}/runs-as-root`;
+export const RUNS_AS_ROOT_ANNOTATION = annotationKeys.runsAsRoot;
 
 /**
  * Which resources a policy judges: those the program declares (`program`), or those a Helm chart
@@ -454,7 +460,7 @@ const SERVICE = "kubernetes:core/v1:Service";
 
 /** The LoadBalancer Services the program may create: one per ingest signal, with its port only. */
 const INGEST_LOAD_BALANCERS = new Map<string, IngestService & { signal: IngestSignal }>(
-    INGEST_SIGNALS.map((signal) => [`${signal}-ingest-lb`, { signal, ...INGEST[signal] }]),
+    INGEST_SIGNALS.map((signal) => [loadBalancerServiceName(signal), { signal, ...INGEST[signal] }]),
 );
 
 function portText(port: Props): string {

@@ -236,7 +236,11 @@ describe("logs: the Vector agent", () => {
         assert.deepEqual(values.extraVolumes, [
             { name: "cluster-identity", secret: { secretName: "cluster-client-tls" } },
         ]);
-        assert.deepEqual(values.podAnnotations, { "observability/certificate-revision": "rev-id" });
+        assert.deepEqual(values.podAnnotations, {
+            "observability/certificate-revision": "rev-id",
+            // Vector runs as root; the policy pack accepts that only with a reason on the pod template.
+            "observability/runs-as-root": "reads root-owned log files on the node",
+        });
         assert.deepEqual(values.securityContext.capabilities, { drop: ["ALL"] });
         assert.equal(values.securityContext.readOnlyRootFilesystem, true);
     });
