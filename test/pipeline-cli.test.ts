@@ -5,10 +5,10 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import { installFakePulumi, type FakePulumi, type FakeScenario } from "../scripts/lib/harness/fake-pulumi";
-import { startGitHosting, type GitHostingStandIn } from "../scripts/lib/harness/git-hosting";
+import type { GitHostingStandIn } from "../scripts/lib/harness/git-hosting";
 import { summaryMarker } from "../scripts/lib/pipeline/summary";
 import { projectDir, tempDir } from "./helpers";
-import { engineError, refreshed, step, writeFleet } from "./pipeline-fixtures";
+import { engineError, refreshed, startHosts, step, writeFleet } from "./pipeline-fixtures";
 
 /**
  * The pipeline as CI runs it (`npm run pipeline -- …`: a process, through the Automation API),
@@ -85,18 +85,7 @@ describe("pipeline process: preview, up, drift and rotate through the Automation
 
     before(async () => {
         fleetDir = writeFleet({ subs: ["sub-a", "sub-b", "sub-c"], canary: "sub-b" });
-        github = await startGitHosting({
-            provider: "github",
-            token: TOKEN,
-            repository: "acme/fleet",
-            files: { "README.md": "x" },
-        });
-        gitlab = await startGitHosting({
-            provider: "gitlab",
-            token: TOKEN,
-            repository: "acme/fleet",
-            files: { "README.md": "x" },
-        });
+        ({ github, gitlab } = await startHosts(TOKEN));
     });
     after(async () => {
         await github.close();

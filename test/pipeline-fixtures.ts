@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { parseDocument } from "yaml";
 
 import type { FakeEvent } from "../scripts/lib/harness/fake-pulumi";
+import { startGitHosting, type GitHostingStandIn } from "../scripts/lib/harness/git-hosting";
 import { projectDir, tempDir } from "./helpers";
 
 /**
@@ -89,4 +90,13 @@ export function refreshed(
 /** An error diagnostic, as the engine reports a failed resource or program. */
 export function engineError(message: string): FakeEvent {
     return { diagnosticEvent: { message, color: "never", severity: "error" } };
+}
+
+/** A GitHub and a GitLab stand-in for repository `acme/fleet`, accepting `token`. */
+export async function startHosts(token: string): Promise<{ github: GitHostingStandIn; gitlab: GitHostingStandIn }> {
+    const repository = { token, repository: "acme/fleet", files: { "README.md": "x" } };
+    return {
+        github: await startGitHosting({ provider: "github", ...repository }),
+        gitlab: await startGitHosting({ provider: "gitlab", ...repository }),
+    };
 }

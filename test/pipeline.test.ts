@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 
 import { parsePipelineArgs, UsageError } from "../scripts/pipeline";
-import { startGitHosting, type GitHostingStandIn } from "../scripts/lib/harness/git-hosting";
+import type { GitHostingStandIn } from "../scripts/lib/harness/git-hosting";
 import { ChangeCollector, type ChangeSet } from "../scripts/lib/pipeline/changes";
 import { CommentError, commentTargetFromEnv, upsertComment, type CommentTarget } from "../scripts/lib/pipeline/comment";
 import { atLeast, StackOperationError, type StackDriver } from "../scripts/lib/pipeline/driver";
@@ -13,7 +13,7 @@ import { FleetError, readFleet, type FleetStack } from "../scripts/lib/pipeline/
 import { EXIT, runCommand } from "../scripts/lib/pipeline/run";
 import { formatSummary, MAX_ROWS_PER_STACK, MAX_SUMMARY_CHARS, summaryMarker } from "../scripts/lib/pipeline/summary";
 import { projectDir, tempDir } from "./helpers";
-import { engineError, refreshed, step, writeFleet } from "./pipeline-fixtures";
+import { engineError, refreshed, startHosts, step, writeFleet } from "./pipeline-fixtures";
 
 const changesOf = (events: Omit<EngineEvent, "sequence" | "timestamp">[]): ChangeSet => {
     const collector = new ChangeCollector();
@@ -481,18 +481,7 @@ describe("pipeline: the pull (merge) request comment", () => {
     let mr: number;
 
     before(async () => {
-        github = await startGitHosting({
-            provider: "github",
-            token: TOKEN,
-            repository: "acme/fleet",
-            files: { "README.md": "x" },
-        });
-        gitlab = await startGitHosting({
-            provider: "gitlab",
-            token: TOKEN,
-            repository: "acme/fleet",
-            files: { "README.md": "x" },
-        });
+        ({ github, gitlab } = await startHosts(TOKEN));
         pr = github.openChangeRequest("feature", "Bump Loki");
         mr = gitlab.openChangeRequest("feature", "Bump Loki");
     });

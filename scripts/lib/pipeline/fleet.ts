@@ -1,6 +1,6 @@
 import * as path from "node:path";
 
-import { validateConfig, type StackConfig } from "../../../config";
+import { validateConfig, type MainConfig, type StackConfig, type SubConfig } from "../../../config";
 import { availableStacks, readStackConfig, StackFileError } from "../stack-file";
 
 /**
@@ -39,7 +39,8 @@ function stackNameOf(reference: string): string {
  */
 export function readFleet(projectDir: string, only: readonly string[] = []): FleetStack[] {
     const problems: string[] = [];
-    const configs: { name: string; config: StackConfig }[] = [];
+    const mains: { name: string; config: MainConfig }[] = [];
+    const subs: { name: string; config: SubConfig }[] = [];
     for (const name of availableStacks(projectDir)) {
         try {
             const file = readStackConfig(projectDir, name);
@@ -47,7 +48,9 @@ export function readFleet(projectDir: string, only: readonly string[] = []): Fle
             if ("problems" in result) {
                 problems.push(...result.problems.map((line) => `${path.basename(file.file)}: ${line}`));
             } else {
-                configs.push({ name, config: result.config });
+                const config: StackConfig = result.config;
+                if (config.role === "main") mains.push({ name, config });
+                else subs.push({ name, config });
             }
         } catch (err) {
             if (!(err instanceof StackFileError)) throw err;
@@ -56,7 +59,6 @@ export function readFleet(projectDir: string, only: readonly string[] = []): Fle
     }
     if (problems.length > 0) throw new FleetError(problems);
 
-    const mains = configs.filter((c) => c.config.role === "main");
     if (mains.length !== 1) {
         throw new FleetError([
             `expected exactly one stack with observability:role main, found ${mains.length}` +
@@ -65,11 +67,8 @@ export function readFleet(projectDir: string, only: readonly string[] = []): Fle
         ]);
     }
     const main = mains[0]!;
-    if (main.config.role !== "main") throw new Error("unreachable");
     const listed = new Set(main.config.subClusters.map((sub) => sub.name));
-    const subs = configs.filter((c) => c.config.role === "sub");
     for (const sub of subs) {
-        if (sub.config.role !== "sub") continue;
         const referenced = stackNameOf(sub.config.mainStack);
         if (referenced !== main.name) {
             problems.push(
