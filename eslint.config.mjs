@@ -4,7 +4,7 @@ import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-    { ignores: ["node_modules/", "bin/", "rendered/", "test/golden/"] },
+    { ignores: ["node_modules/", "bin/", "rendered/", "test/golden/", ".cache/"] },
     eslint.configs.recommended,
     ...tseslint.configs.recommended,
     {

@@ -4,7 +4,15 @@ import { BUNDLES_OUTPUT, CERTIFICATES_OUTPUT, MainCluster, readFleetBundle, SubC
 import { talosLoggingPatch } from "./components/logs-values";
 import { talosMachineConfigPatch } from "./components/metrics-values";
 import { gatewayEndpoints, instrumentationReference, traefikValues } from "./components/traces-values";
-import { loadConfig, type MainConfig, type StackConfig, type StackSecrets, type SubConfig } from "./config";
+import { chartDirectoryProblems } from "./components/chart-source";
+import {
+    ConfigError,
+    loadConfig,
+    type MainConfig,
+    type StackConfig,
+    type StackSecrets,
+    type SubConfig,
+} from "./config";
 
 /**
  * The outputs every stack has: who it is, where its workloads live, the Talos patches for its
@@ -63,5 +71,10 @@ async function deploySub(config: SubConfig, secrets: StackSecrets) {
  */
 export = async () => {
     const { config, secrets } = loadConfig();
+    // An air-gapped chart directory is checked whole before any chart is declared.
+    if (config.charts.directory !== undefined) {
+        const problems = chartDirectoryProblems(config.charts.directory);
+        if (problems.length > 0) throw new ConfigError(problems);
+    }
     return config.role === "main" ? deployMain(config, secrets) : deploySub(config, secrets);
 };

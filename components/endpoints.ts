@@ -89,11 +89,16 @@ export function inClusterNames(service: string, namespace: string): string[] {
 }
 
 /**
- * The LoadBalancer Service a `loadbalancer` exposure creates for a signal; its own name, not the
- * brick's, which stays ClusterIP with all its ports.
+ * The Service a `loadbalancer` or `nodeport` exposure creates for a signal; its own name, not
+ * the brick's, which stays ClusterIP with all its ports.
  */
 export function loadBalancerServiceName(signal: IngestSignal): string {
     return `${signal}-ingest-lb`;
+}
+
+/** The Service a `nodeport` exposure creates for a signal. */
+export function nodePortServiceName(signal: IngestSignal): string {
+    return `${signal}-ingest-np`;
 }
 
 /** The name sub clusters dial for a signal. */
@@ -127,15 +132,32 @@ export function inClusterEndpoint(signal: IngestSignal, namespace: string): Inge
     return { serverName, port: service.port, url: endpointUrl(signal, serverName, service.port) };
 }
 
+/** What the ingest endpoints depend on: the domain, the exposure kind, its node ports. */
+export type ExposureInput = Pick<MainConfig["exposure"], "domain" | "kind"> &
+    Partial<Pick<MainConfig["exposure"], "nodePorts">>;
+
+/** The port sub clusters dial for a signal, by exposure kind. */
+export function exposedPort(exposure: ExposureInput, signal: IngestSignal): number {
+    switch (exposure.kind) {
+        case "traefik-passthrough":
+            return PASSTHROUGH_PORT;
+        case "nodeport":
+            if (exposure.nodePorts === undefined) throw new Error("exposure.kind nodeport without exposure.nodePorts");
+            return exposure.nodePorts[signal];
+        case "loadbalancer":
+            return INGEST[signal].port;
+    }
+}
+
 /**
  * Where sub clusters send each signal. Through Traefik every endpoint shares the passthrough
- * port and is told apart by SNI; LoadBalancer Services keep each brick's own port.
+ * port and is told apart by SNI; LoadBalancer Services keep each brick's own port; NodePort
+ * Services take the node ports of `exposure.nodePorts`.
  */
-export function ingestEndpoints(exposure: MainConfig["exposure"]): IngestEndpoints {
+export function ingestEndpoints(exposure: ExposureInput): IngestEndpoints {
     const entries = INGEST_SIGNALS.map((signal): [IngestSignal, IngestEndpoint] => {
-        const service = INGEST[signal];
         const serverName = externalName(signal, exposure.domain);
-        const port = exposure.kind === "traefik-passthrough" ? PASSTHROUGH_PORT : service.port;
+        const port = exposedPort(exposure, signal);
         return [signal, { serverName, port, url: endpointUrl(signal, serverName, port) }];
     });
     return Object.fromEntries(entries) as IngestEndpoints;

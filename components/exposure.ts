@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { MainConfig } from "../config";
-import { externalName, INGEST, loadBalancerServiceName, type IngestSignal } from "./endpoints";
+import { externalName, INGEST, loadBalancerServiceName, nodePortServiceName, type IngestSignal } from "./endpoints";
 import { commonLabels } from "./labels";
 
 /** Traefik's TLS entrypoint, on which passthrough routes listen (port 443). */
@@ -18,8 +18,8 @@ export interface IngestExposureArgs {
 /**
  * Exposes one ingest endpoint of main to the sub clusters, the way `exposure.kind` says:
  * a Traefik TCP route that passes TLS through by SNI to the brick's Service (the brick verifies
- * the client certificate itself), or a LoadBalancer Service carrying only the ingest port, so
- * no plain HTTP port of the brick is ever exposed.
+ * the client certificate itself), or a LoadBalancer or NodePort Service carrying only the ingest
+ * port, so no plain HTTP port of the brick is ever exposed.
  */
 export function exposeIngest(
     name: string,
@@ -54,14 +54,23 @@ export function exposeIngest(
             opts,
         );
     }
+    const nodePort = config.exposure.kind === "nodeport";
     return new k8s.core.v1.Service(
         name,
         {
-            metadata: metadata(loadBalancerServiceName(signal)),
+            metadata: metadata(nodePort ? nodePortServiceName(signal) : loadBalancerServiceName(signal)),
             spec: {
-                type: "LoadBalancer",
+                type: nodePort ? "NodePort" : "LoadBalancer",
                 selector: args.podSelector,
-                ports: [{ name: signal, port: service.port, targetPort: service.targetPort, protocol: "TCP" }],
+                ports: [
+                    {
+                        name: signal,
+                        port: service.port,
+                        targetPort: service.targetPort,
+                        protocol: "TCP",
+                        ...(nodePort ? { nodePort: config.exposure.nodePorts[signal] } : {}),
+                    },
+                ],
             },
         },
         opts,

@@ -101,6 +101,7 @@ export class Grafana extends pulumi.ComponentResource {
                 GRAFANA_RELEASE,
                 config.namespace,
                 grafanaValues({ config, clientRevision: args.clientRevision }),
+                config.charts.directory,
             ),
             { parent: this, dependsOn },
         );

@@ -9,8 +9,8 @@ export {
     NetworkPolicies,
     type NetworkPoliciesArgs,
     networkPolicySpecs,
-    entrypoints,
-    POLICY_NAMES,
+    DEFAULT_DENY,
+    allowPolicyName,
     type NamespacePolicy,
 } from "./network-policies";
 export { Pki, type PkiArgs, type CertificateStatus } from "./pki";

@@ -9,6 +9,11 @@ export const labelKeys = {
     namespaceRole: `${LABEL_PREFIX}/namespace-role`,
     /** The cluster the object belongs to. */
     cluster: `${LABEL_PREFIX}/cluster`,
+    /**
+     * On the pods that mount the Thanos bucket volume of a filesystem store: with a
+     * ReadWriteOnce volume they are scheduled together by it.
+     */
+    bucketVolume: `${LABEL_PREFIX}/bucket-volume`,
 } as const;
 
 export const annotationKeys = {

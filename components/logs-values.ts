@@ -1,9 +1,11 @@
 import { stringify } from "yaml";
 
 import { durationHours, type MainConfig, type StackConfig } from "../config";
+import { escapeValuesForTpl } from "./helm-tpl";
 import { annotationKeys } from "./labels";
 import { identityMapsSnippet, tlsServerSnippet } from "./nginx-mtls";
 import { LOKI_DISTRIBUTED, RESOURCES } from "./resources";
+import { images, imageTag } from "./versions";
 import { TLS_MOUNT_DIR } from "./tls-mount";
 
 /**
@@ -150,6 +152,8 @@ export function lokiValues(input: LokiInput): Record<string, unknown> {
               },
         gateway: {
             enabled: true,
+            // The same nginx as the stack's own fronts, at a full version.
+            image: { tag: imageTag(images.nginxUnprivileged) },
             resources: res.lokiGateway,
             service: { port: 8443 },
             nginxConfig: {
@@ -176,6 +180,8 @@ export function lokiValues(input: LokiInput): Record<string, unknown> {
         // certificate (P13).
         minio: { enabled: false },
         lokiCanary: { enabled: false },
+        // No Loki rules: the sidecar that would load them from ConfigMaps stays out.
+        sidecar: { rules: { enabled: false } },
         test: { enabled: false },
         // memcached sized for large installs by default; Loki's own caches do for these profiles.
         chunksCache: { enabled: false },
@@ -185,6 +191,8 @@ export function lokiValues(input: LokiInput): Record<string, unknown> {
         for (const [component, replicas] of Object.entries(LOKI_DISTRIBUTED)) {
             values[component] = { replicas, resources: res.loki };
         }
+        // No Loki rules: the ruler the distributed mode adds by default stays out.
+        values.ruler = { enabled: false };
     }
     return values;
 }
@@ -418,7 +426,9 @@ export function vectorValues(input: VectorInput): Record<string, unknown> {
     return {
         fullnameOverride: VECTOR_RELEASE,
         role: "Agent",
-        customConfig: vectorConfig(input),
+        // The chart runs customConfig through Helm's tpl: Vector's own `{{ label }}` templates
+        // must reach Vector as written (P23).
+        customConfig: escapeValuesForTpl(vectorConfig(input)),
         // The Talos push goes to 127.0.0.1 of the node: the agent shares the node's network.
         podHostNetwork: true,
         dnsPolicy: "ClusterFirstWithHostNet",

@@ -47,6 +47,7 @@ export class Logs extends pulumi.ComponentResource {
                     LOKI_RELEASE,
                     config.namespace,
                     lokiValues({ config, gatewayTls: args.gatewayTls }),
+                    config.charts.directory,
                 ),
                 { parent: this },
             );
@@ -78,6 +79,7 @@ export class Logs extends pulumi.ComponentResource {
                 VECTOR_RELEASE,
                 agentsNamespaceName(config.namespace),
                 vectorValues({ config, lokiEndpoint, identity: args.identity }),
+                config.charts.directory,
             ),
             { parent: this, ...(this.loki !== undefined ? { dependsOn: [this.loki] } : {}) },
         );

@@ -114,6 +114,8 @@ export class MainCluster extends pulumi.ComponentResource {
             { parent: this, dependsOn: [namespaces, pki] },
         );
 
+        // Every brick below renders ServiceMonitors or PodMonitors: kube-prometheus-stack installs
+        // their CRDs, and Chart v4 orders objects only within one chart (P25).
         new Logs(
             `${name}-logs`,
             {
@@ -127,7 +129,7 @@ export class MainCluster extends pulumi.ComponentResource {
                     revision: pki.revisions["logs-ingest"] ?? "",
                 },
             },
-            { parent: this, dependsOn: [namespaces, pki] },
+            { parent: this, dependsOn: [namespaces, pki, metrics.prometheusStack] },
         );
 
         new Traces(
@@ -143,13 +145,13 @@ export class MainCluster extends pulumi.ComponentResource {
                     revision: pki.revisions["tempo"] ?? "",
                 },
             },
-            { parent: this, dependsOn: [namespaces, pki] },
+            { parent: this, dependsOn: [namespaces, pki, metrics.prometheusStack] },
         );
 
         new Grafana(
             `${name}-grafana`,
             { config, secrets, clientRevision: pki.revisions["grafana"] ?? "" },
-            { parent: this, dependsOn: [namespaces, pki] },
+            { parent: this, dependsOn: [namespaces, pki, metrics.prometheusStack] },
         );
 
         new Remediator(

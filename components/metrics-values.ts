@@ -1,11 +1,13 @@
+import { createHash } from "node:crypto";
+
 import { stringify } from "yaml";
 
 import { durationHours, receiverNeedsCredential, type MainConfig, type StackConfig } from "../config";
 import { EVALUATION_INTERVAL_SECONDS, REPLACED_DEFAULT_ALERTS } from "../alerts";
 import { OPT_OUT_ANNOTATION } from "../remediator/keys";
 import { ALERTMANAGER_CONFIG_SECRET, RECEIVER_CREDENTIALS_SECRET } from "./alertmanager-config";
-import { FLEET_RULES_CONFIGMAP } from "./alerting";
-import { annotationKeys, DASHBOARD_LABEL, FOLDER_ANNOTATION, FOLDERS } from "./labels";
+import { FLEET_RULES_CONFIGMAP, fleetRulesFile } from "./alerting";
+import { annotationKeys, DASHBOARD_LABEL, FOLDER_ANNOTATION, FOLDERS, labelKeys } from "./labels";
 import type { IngestEndpoint } from "./endpoints";
 import type { RemoteWriteSpec } from "./remote-write";
 import { mebibytes, PROMETHEUS_STORAGE, REPLICAS, RESOURCES } from "./resources";
@@ -31,13 +33,8 @@ export const OBJSTORE_CLAIM = "thanos-objstore";
 /** Where kube-prometheus-stack mounts `prometheusSpec.secrets` in the Prometheus container. */
 export const PROMETHEUS_SECRETS_DIR = "/etc/prometheus/secrets";
 
-/**
- * The port the Prometheus operator serves its admission webhooks on, which the API server dials:
- * kube-prometheus-stack's `prometheusOperator.tls.internalPort` default. The values keep the
- * chart's `prometheusOperator.admissionWebhooks` defaults (webhooks enabled, served by the
- * operator itself rather than a Deployment of their own) and its `prometheusOperator.tls`.
- */
-export const OPERATOR_WEBHOOK_PORT = 10250;
+/** The port the Prometheus operator serves its metrics on: plain HTTP, its webhooks and TLS off. */
+export const OPERATOR_HTTP_PORT = 8080;
 
 /** Share of the Prometheus volume it may fill before it deletes old blocks. */
 export const RETENTION_SIZE_SHARE = 0.85;
@@ -139,6 +136,11 @@ export function kpsValues(input: KpsInput): Record<string, unknown> {
         if (config.storage.kind === "filesystem") {
             prometheusSpec.volumes = [objstoreVolume()];
         }
+        const colocation = bucketColocation(config);
+        if (colocation !== undefined) {
+            prometheusSpec.podMetadata = { labels: colocation.labels };
+            prometheusSpec.affinity = colocation.affinity;
+        }
     }
 
     return {
@@ -174,7 +176,16 @@ export function kpsValues(input: KpsInput): Record<string, unknown> {
         kubeScheduler: { enabled: true },
         kubeEtcd: { enabled: etcd.length > 0, endpoints: etcd },
         kubeProxy: { enabled: config.talos.kubeProxy },
-        prometheusOperator: { resources: res.prometheusOperator },
+        prometheusOperator: {
+            resources: res.prometheusOperator,
+            // Chart v4 never runs Helm hooks, and the webhooks' certificate is made by hook Jobs
+            // (P24): without them the operator waits forever for its Secret. Rules are checked by
+            // the operator when it loads them instead (docs/decisions.md).
+            admissionWebhooks: { enabled: false },
+            tls: { enabled: false },
+            // The reloader beside every Prometheus and Alertmanager; unset, the chart asks for none.
+            prometheusConfigReloader: { resources: res.configReloader },
+        },
         "kube-state-metrics": { resources: res.kubeStateMetrics, ...remediationAllowlists(config) },
         "prometheus-node-exporter": { namespaceOverride: input.agentsNamespace, resources: res.nodeExporter },
         prometheus: {
@@ -218,9 +229,31 @@ function objstoreVolume() {
     return { name: OBJSTORE_CLAIM, persistentVolumeClaim: { claimName: OBJSTORE_CLAIM } };
 }
 
+/**
+ * Label and affinity of every pod that mounts the filesystem bucket: with a ReadWriteOnce
+ * volume they must share a node, so each requires a node running a pod with the label (the
+ * first one scheduled matches its own term and goes anywhere). Nothing with s3 or ReadWriteMany.
+ */
+export function bucketColocation(
+    config: MainConfig,
+): { labels: Record<string, string>; affinity: unknown } | undefined {
+    if (config.storage.kind !== "filesystem" || config.storage.accessMode !== "ReadWriteOnce") return undefined;
+    const labels = { [labelKeys.bucketVolume]: OBJSTORE_CLAIM };
+    return {
+        labels,
+        affinity: {
+            podAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                    { labelSelector: { matchLabels: labels }, topologyKey: "kubernetes.io/hostname" },
+                ],
+            },
+        },
+    };
+}
+
 /** The Thanos object storage configuration file for the stack's storage, credentials included. */
 export function objstoreConfig(
-    storage: MainConfig["storage"],
+    storage: Exclude<MainConfig["storage"], { kind: "filesystem" }> | { kind: "filesystem"; size?: string },
     credentials?: { accessKeyId: string; secretAccessKey: string },
 ): string {
     if (storage.kind === "filesystem") {
@@ -264,11 +297,13 @@ export function thanosValues(input: ThanosInput): Record<string, unknown> {
     const replicas = REPLICAS[config.profile];
     const storageClass = config.storage.kind === "filesystem" ? (config.storage.storageClass ?? null) : null;
     const persistence = (size: string) => ({ enabled: true, size, storageClass });
+    const colocation = bucketColocation(config);
     const shared =
         config.storage.kind === "filesystem"
             ? {
                   extraVolumes: [objstoreVolume()],
                   extraVolumeMounts: [{ name: OBJSTORE_CLAIM, mountPath: OBJSTORE_DIR }],
+                  ...(colocation !== undefined ? { podLabels: colocation.labels, affinity: colocation.affinity } : {}),
               }
             : {};
     const tlsVolume = "remote-write-tls";
@@ -344,6 +379,15 @@ export function thanosValues(input: ThanosInput): Record<string, unknown> {
             },
             // The fleet rules, generated with the rest of the stack (components/alerting.ts).
             rules: { create: false, name: FLEET_RULES_CONFIGMAP },
+            // The chart's reloader sidecar cannot be hardened (no securityContext value): the
+            // rules' digest rolls the Ruler instead when they change.
+            configReloader: { enabled: false },
+            podAnnotations: {
+                [annotationKeys.configRevision]: createHash("sha256")
+                    .update(fleetRulesFile(config))
+                    .digest("hex")
+                    .slice(0, 16),
+            },
             ...shared,
         },
     };

@@ -80,6 +80,7 @@ export class Metrics extends pulumi.ComponentResource {
                 KPS_RELEASE,
                 namespace,
                 kpsValues({ config, agentsNamespace: agentsNamespaceName(namespace), ...(ship ? { ship } : {}) }),
+                config.charts.directory,
             ),
             { parent: this, dependsOn: prerequisites },
         );
@@ -94,8 +95,10 @@ export class Metrics extends pulumi.ComponentResource {
                     THANOS_RELEASE,
                     namespace,
                     thanosValues({ config, receiveTls: args.main.receiveTls }),
+                    config.charts.directory,
                 ),
-                { parent: this, dependsOn: prerequisites },
+                // Its ServiceMonitors need the CRDs kube-prometheus-stack installs (P25).
+                { parent: this, dependsOn: [...prerequisites, this.prometheusStack] },
             );
             exposeIngest(
                 `${name}-metrics-ingest`,
@@ -144,13 +147,14 @@ export class Metrics extends pulumi.ComponentResource {
             { parent: this },
         );
         if (storage.kind !== "filesystem") return [secret];
-        // Every Thanos brick reads and writes the same blocks: the volume must be ReadWriteMany.
+        // Every Thanos brick reads and writes the same blocks: shared by all its pods, which a
+        // ReadWriteOnce volume allows on one node (metrics-values.ts co-locates them).
         const claim = new k8s.core.v1.PersistentVolumeClaim(
             `${name}-objstore-volume`,
             {
                 metadata: metadata(OBJSTORE_CLAIM),
                 spec: {
-                    accessModes: ["ReadWriteMany"],
+                    accessModes: [storage.accessMode],
                     resources: { requests: { storage: storage.size } },
                     ...(storage.storageClass !== undefined ? { storageClassName: storage.storageClass } : {}),
                 },

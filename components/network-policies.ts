@@ -2,42 +2,33 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { StackConfig } from "../config";
-import { INGEST, INGEST_SIGNALS } from "./endpoints";
-import { GRAFANA_CONTAINER_PORT } from "./grafana-values";
 import { commonLabels } from "./labels";
-import { OPERATOR_WEBHOOK_PORT } from "./metrics-values";
 import { namespaceSpecs, type NamespaceRole } from "./namespaces";
-import { GATEWAY_RELEASE, OTLP_PORTS } from "./traces-values";
+import { brickFlows, peerSelector, type BrickFlows, type LabelSelector, type PortAccess } from "./network-flows";
 
 /**
- * Ingress NetworkPolicies of the stack's namespaces, as data. Each namespace denies ingress by
- * default and lets in every pod of the stack's two namespaces (the bricks call each other and
- * Prometheus scrapes them); the core namespace also opens, to anyone, the ports that must be
- * reached from outside those namespaces. Egress stays open: its destinations (object storage,
- * SMTP, chat webhooks, Git hosts, the API server, DNS) depend on the configuration.
- * docs/security.md has the table.
+ * Ingress NetworkPolicies of the stack's namespaces, generated from the flow table
+ * (components/network-flows.ts): each namespace denies ingress by default, and each brick gets
+ * a policy selecting its own pods that lets in, port by port, only the clients the table names.
+ * Egress stays open: its destinations (object storage, SMTP, chat webhooks, Git hosts, the API
+ * server, DNS, main's ingest from a sub) depend on the configuration. docs/security.md has the
+ * table.
  */
 
-export const POLICY_NAMES = {
-    defaultDeny: "default-deny-ingress",
-    fromStack: "allow-from-stack",
-    entrypoints: "allow-entrypoints",
-} as const;
-export type PolicyName = (typeof POLICY_NAMES)[keyof typeof POLICY_NAMES];
+export const DEFAULT_DENY = "default-deny-ingress";
 
-/**
- * The label the API server puts on every namespace, set to its name. Unlike a label of our own,
- * nobody can put it on another namespace to be let in.
- */
-export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+/** The policy of a brick: `allow-<brick>`. */
+export function allowPolicyName(brick: BrickFlows["id"]): string {
+    return `allow-${brick}`;
+}
 
 export interface PolicyPort {
-    protocol: "TCP";
+    protocol: "TCP" | "UDP";
     port: number;
 }
 
 export interface PolicyPeer {
-    namespaceSelector: { matchExpressions: { key: string; operator: "In"; values: string[] }[] };
+    podSelector: LabelSelector;
 }
 
 export interface IngressRule {
@@ -48,8 +39,7 @@ export interface IngressRule {
 }
 
 export interface PolicySpec {
-    /** Always every pod of the namespace. */
-    podSelector: Record<string, never>;
+    podSelector: LabelSelector | Record<string, never>;
     policyTypes: ["Ingress"];
     /** Absent: nothing is let in. */
     ingress?: IngressRule[];
@@ -58,66 +48,56 @@ export interface PolicySpec {
 export interface NamespacePolicy {
     role: NamespaceRole;
     namespace: string;
-    name: PolicyName;
+    name: string;
     spec: PolicySpec;
 }
 
-/** A port of the core namespace open to anyone, and what listens there. */
-export interface Entrypoint {
-    port: number;
-    listeners: string[];
-}
-
 /**
- * The TCP ports the core namespace opens to anyone, ascending: the pods' own ports, since a
- * NetworkPolicy sees traffic after a Service has translated it.
+ * The ingress rules of a brick: one per group of ports that share their clients, ports in the
+ * table's order, plus one letting the brick's pods reach each other when it is a mesh.
  */
-export function entrypoints(config: StackConfig): Entrypoint[] {
-    const found: { port: number; listener: string }[] = [];
-    if (config.role === "main") {
-        // Each ingest listener verifies client certificates. With Traefik passthrough, Traefik's
-        // pods (in their own namespace) dial it; with LoadBalancer Services, the outside does.
-        for (const signal of INGEST_SIGNALS) {
-            const ingest = INGEST[signal];
-            found.push({ port: ingest.targetPort, listener: `${ingest.service} (${signal} ingest)` });
-        }
-        // Users, through the ingress controller they put before Grafana.
-        found.push({ port: GRAFANA_CONTAINER_PORT, listener: "grafana" });
+function brickRules(brick: BrickFlows, flows: readonly BrickFlows[]): IngressRule[] {
+    const rules: IngressRule[] = [];
+    const groups = new Map<string, { peers: PortAccess["from"]; ports: PolicyPort[] }>();
+    for (const access of brick.ports) {
+        if (access.from.length === 0) continue;
+        const key = JSON.stringify(access.from);
+        const group = groups.get(key) ?? { peers: access.from, ports: [] };
+        group.ports.push({ protocol: access.protocol, port: access.port });
+        groups.set(key, group);
     }
-    // Applications and Traefik, in any namespace, send traces to the cluster's gateway.
-    found.push(
-        { port: OTLP_PORTS.grpc, listener: `${GATEWAY_RELEASE} (OTLP gRPC)` },
-        { port: OTLP_PORTS.http, listener: `${GATEWAY_RELEASE} (OTLP HTTP)` },
-    );
-    // The API server calls the operator's admission webhooks (PrometheusRule checks).
-    found.push({ port: OPERATOR_WEBHOOK_PORT, listener: "prometheus-operator (admission webhooks)" });
-
-    const byPort = new Map<number, string[]>();
-    for (const { port, listener } of found) byPort.set(port, [...(byPort.get(port) ?? []), listener]);
-    return [...byPort.entries()].sort(([a], [b]) => a - b).map(([port, listeners]) => ({ port, listeners }));
+    for (const { peers, ports } of groups.values()) {
+        const selectors = peers.map((p) => peerSelector(p, flows));
+        // A single `anywhere` opens the ports to every source; otherwise each brick is a peer.
+        if (selectors.some((s) => s === undefined)) {
+            rules.push({ ports });
+        } else {
+            rules.push({ from: selectors.map((s) => ({ podSelector: s as LabelSelector })), ports });
+        }
+    }
+    if (brick.internal !== undefined) rules.push({ from: [{ podSelector: brick.selector }] });
+    return rules;
 }
 
-/** Every NetworkPolicy of a cluster, per namespace the stack creates: core first, then agents. */
+/** Every NetworkPolicy of a cluster: per namespace the stack creates, the deny, then the bricks' allows. */
 export function networkPolicySpecs(config: StackConfig): NamespacePolicy[] {
-    const namespaces = namespaceSpecs(config.namespace, config.cluster.name);
-    const stack: PolicyPeer = {
-        namespaceSelector: {
-            matchExpressions: [{ key: NAMESPACE_NAME_LABEL, operator: "In", values: namespaces.map((ns) => ns.name) }],
-        },
-    };
-    const ingress = (rules?: IngressRule[]): PolicySpec => ({
-        podSelector: {},
-        policyTypes: ["Ingress"],
-        ...(rules !== undefined ? { ingress: rules } : {}),
-    });
-    return namespaces.flatMap(({ name: namespace, role }) => {
+    const flows = brickFlows(config);
+    return namespaceSpecs(config.namespace, config.cluster.name).flatMap(({ name: namespace, role }) => {
         const policies: NamespacePolicy[] = [
-            { role, namespace, name: POLICY_NAMES.defaultDeny, spec: ingress() },
-            { role, namespace, name: POLICY_NAMES.fromStack, spec: ingress([{ from: [stack] }]) },
+            { role, namespace, name: DEFAULT_DENY, spec: { podSelector: {}, policyTypes: ["Ingress"] } },
         ];
-        if (role === "core") {
-            const ports = entrypoints(config).map(({ port }): PolicyPort => ({ protocol: "TCP", port }));
-            policies.push({ role, namespace, name: POLICY_NAMES.entrypoints, spec: ingress([{ ports }]) });
+        // The agents namespace holds only host-network collectors, which no policy governs:
+        // its deny guards whatever lands there later.
+        if (role !== "core") return policies;
+        for (const brick of flows) {
+            const ingress = brickRules(brick, flows);
+            if (ingress.length === 0) continue;
+            policies.push({
+                role,
+                namespace,
+                name: allowPolicyName(brick.id),
+                spec: { podSelector: brick.selector, policyTypes: ["Ingress"], ingress },
+            });
         }
         return policies;
     });
@@ -144,8 +124,8 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         const specs = networkPolicySpecs(args.config);
         for (const namespace of new Set(specs.map((p) => p.namespace))) {
             const policies = specs.filter((p) => p.namespace === namespace);
-            const allows = policies.filter((p) => p.name !== POLICY_NAMES.defaultDeny).map((p) => declare(p, []));
-            for (const deny of policies.filter((p) => p.name === POLICY_NAMES.defaultDeny)) declare(deny, allows);
+            const allows = policies.filter((p) => p.name !== DEFAULT_DENY).map((p) => declare(p, []));
+            for (const deny of policies.filter((p) => p.name === DEFAULT_DENY)) declare(deny, allows);
         }
         this.registerOutputs({});
     }

@@ -20,8 +20,8 @@ import { images } from "./versions";
  * scraped by the cluster's Prometheus. docs/remediation.md explains the modes and guardrails.
  */
 
-const REMEDIATOR_NAME = "remediator";
-const REMEDIATOR_METRICS_PORT = 8080;
+export const REMEDIATOR_NAME = "remediator";
+export const REMEDIATOR_METRICS_PORT = 8080;
 /** Where the pod mounts its code and settings, its token, and its state. */
 export const REMEDIATOR_DIR = path.posix.dirname(SETTINGS_FILE);
 const TOKEN_DIR = path.posix.dirname(TOKEN_FILE);

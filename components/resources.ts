@@ -15,6 +15,7 @@ export interface Resources {
 export type Brick =
     | "prometheus"
     | "thanosSidecar"
+    | "configReloader"
     | "prometheusOperator"
     | "kubeStateMetrics"
     | "nodeExporter"
@@ -45,6 +46,7 @@ export const ROLE_BRICKS: Record<StackConfig["role"], readonly Brick[]> = {
     main: [
         "prometheus",
         "thanosSidecar",
+        "configReloader",
         "prometheusOperator",
         "kubeStateMetrics",
         "nodeExporter",
@@ -70,6 +72,7 @@ export const ROLE_BRICKS: Record<StackConfig["role"], readonly Brick[]> = {
     ],
     sub: [
         "prometheus",
+        "configReloader",
         "prometheusOperator",
         "kubeStateMetrics",
         "nodeExporter",
@@ -88,6 +91,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
     small: {
         prometheus: r("300m", "768Mi", "1", "1536Mi"),
         thanosSidecar: r("50m", "128Mi", "200m", "256Mi"),
+        configReloader: r("10m", "32Mi", "100m", "64Mi"),
         prometheusOperator: r("50m", "64Mi", "200m", "128Mi"),
         kubeStateMetrics: r("50m", "128Mi", "200m", "256Mi"),
         nodeExporter: r("50m", "64Mi", "200m", "128Mi"),
@@ -113,6 +117,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
     medium: {
         prometheus: r("1", "3Gi", "2", "6Gi"),
         thanosSidecar: r("100m", "256Mi", "500m", "512Mi"),
+        configReloader: r("10m", "48Mi", "100m", "96Mi"),
         prometheusOperator: r("100m", "128Mi", "500m", "256Mi"),
         kubeStateMetrics: r("100m", "256Mi", "500m", "512Mi"),
         nodeExporter: r("100m", "64Mi", "250m", "128Mi"),
@@ -138,6 +143,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
     large: {
         prometheus: r("2", "8Gi", "4", "16Gi"),
         thanosSidecar: r("200m", "512Mi", "1", "1Gi"),
+        configReloader: r("20m", "64Mi", "200m", "128Mi"),
         prometheusOperator: r("200m", "256Mi", "1", "512Mi"),
         kubeStateMetrics: r("200m", "512Mi", "1", "1Gi"),
         nodeExporter: r("100m", "128Mi", "500m", "256Mi"),
@@ -241,13 +247,18 @@ export interface Budget {
     perNode: { millicores: number; mebibytes: number };
 }
 
-/** Summed requests of a role at a profile. */
-export function budget(role: StackConfig["role"], profile: Profile): Budget {
+/**
+ * Summed requests of a role at a profile; on main, without the reporter when the weekly report
+ * is off.
+ */
+export function budget(role: StackConfig["role"], profile: Profile, options: { report?: boolean } = {}): Budget {
     const sum = { cluster: { millicores: 0, mebibytes: 0 }, perNode: { millicores: 0, mebibytes: 0 } };
     const replicas = REPLICAS[profile];
     const count: Partial<Record<Brick, number>> = {
         prometheus: replicas.prometheus,
         thanosSidecar: replicas.prometheus,
+        // One beside every Prometheus and, on main, every Alertmanager.
+        configReloader: replicas.prometheus + (role === "main" ? replicas.alertmanager : 0),
         alertmanager: replicas.alertmanager,
         thanosReceiveIngestor: replicas.receiveIngestor,
         loki: replicas.loki,
@@ -257,6 +268,7 @@ export function budget(role: StackConfig["role"], profile: Profile): Budget {
         queryGateway: replicas.front,
     };
     for (const brick of ROLE_BRICKS[role]) {
+        if (brick === "reporter" && options.report === false) continue;
         const { requests } = RESOURCES[profile][brick];
         const target = PER_NODE.has(brick) ? sum.perNode : sum.cluster;
         const n = count[brick] ?? 1;

@@ -80,6 +80,7 @@ export class SubCluster extends pulumi.ComponentResource {
             { parent: this, dependsOn: [namespaces, ...identity] },
         );
 
+        // The log and trace charts render monitors whose CRDs kube-prometheus-stack installs (P25).
         new Logs(
             `${name}-logs`,
             {
@@ -87,7 +88,7 @@ export class SubCluster extends pulumi.ComponentResource {
                 identity: { secretName: CLUSTER_IDENTITY_SECRET, revision: bundle.revision },
                 endpoint: bundle.endpoints.logs,
             },
-            { parent: this, dependsOn: [namespaces, ...identity] },
+            { parent: this, dependsOn: [namespaces, ...identity, metrics.prometheusStack] },
         );
 
         new Traces(
@@ -97,7 +98,7 @@ export class SubCluster extends pulumi.ComponentResource {
                 identity: { secretName: CLUSTER_IDENTITY_SECRET, revision: bundle.revision },
                 endpoint: bundle.endpoints.traces,
             },
-            { parent: this, dependsOn: [namespaces, ...identity] },
+            { parent: this, dependsOn: [namespaces, ...identity, metrics.prometheusStack] },
         );
 
         new Remediator(

@@ -263,6 +263,12 @@ export function tempoDistributedValues(input: TempoInput): Record<string, unknow
         global: {
             extraEnvFrom: [{ secretRef: { name: OBJECT_STORAGE_SECRET } }],
         },
+        // Every component's container, as restricted as the monolith's.
+        tempo: { securityContext: RESTRICTED_CONTAINER },
+        // The query cache is sized for installs far larger than the profile; Tempo queries
+        // the backend directly.
+        memcached: { enabled: false },
+        memcachedExporter: { enabled: false },
         // The chart writes the write-ahead log's place itself.
         storage: { trace: traceBackend(config, TEMPO_DATA_DIR) },
         overrides: TEMPO_OVERRIDES,

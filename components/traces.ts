@@ -54,8 +54,20 @@ export class Traces extends pulumi.ComponentResource {
             this.tempo = new k8s.helm.v4.Chart(
                 `${name}-tempo`,
                 distributed
-                    ? chartArgs(charts.tempoDistributed, TEMPO_RELEASE, config.namespace, tempoDistributedValues(input))
-                    : chartArgs(charts.tempo, TEMPO_RELEASE, config.namespace, tempoValues(input)),
+                    ? chartArgs(
+                          charts.tempoDistributed,
+                          TEMPO_RELEASE,
+                          config.namespace,
+                          tempoDistributedValues(input),
+                          config.charts.directory,
+                      )
+                    : chartArgs(
+                          charts.tempo,
+                          TEMPO_RELEASE,
+                          config.namespace,
+                          tempoValues(input),
+                          config.charts.directory,
+                      ),
                 { parent: this },
             );
             if (distributed) {
@@ -98,6 +110,7 @@ export class Traces extends pulumi.ComponentResource {
                 GATEWAY_RELEASE,
                 config.namespace,
                 gatewayValues({ config, tempo: tempoEndpoint, identity: args.identity }),
+                config.charts.directory,
             ),
             { parent: this, ...(this.tempo !== undefined ? { dependsOn: [this.tempo] } : {}) },
         );

@@ -110,6 +110,16 @@ export function schemaAt(root: AnySchema, path: readonly PropertyKey[], input: u
     return { schema: inner, meta };
 }
 
+/** "an object with keys a, b" naming the keys that must be set; those with a default come after. */
+function objectExpectation(schema: AnySchema): string {
+    const shape = (def(schema).shape ?? {}) as Record<string, AnySchema>;
+    const keys = Object.keys(shape);
+    const required = keys.filter((k) => !["optional", "default"].includes(def(shape[k] as AnySchema).type));
+    const optional = keys.filter((k) => !required.includes(k));
+    if (required.length === 0) return "an object";
+    return `an object with keys ${required.join(", ")}${optional.length > 0 ? ` (optional: ${optional.join(", ")})` : ""}`;
+}
+
 /** An example for a schema: its own, or one assembled from its required children. */
 export function exampleOf(schema: AnySchema | undefined, meta: LeafMeta, depth = 0): unknown {
     if (meta.examples !== undefined && meta.examples.length > 0) return meta.examples[0];
@@ -250,7 +260,7 @@ export function describeIssues(root: AnySchema, issues: readonly z.core.$ZodIssu
                 const expected =
                     located.meta.expected ??
                     (issue.expected === "object" && located.schema !== undefined
-                        ? `an object with keys ${Object.keys((def(located.schema).shape as object) ?? {}).join(", ")}`
+                        ? objectExpectation(located.schema)
                         : article(issue.expected));
                 lines.push(line(issue.path, expected, found, example));
                 break;

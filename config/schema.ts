@@ -96,6 +96,22 @@ const kubernetesSchema = z
     .default({})
     .meta({ description: "How the program reaches the cluster." });
 
+const chartsSchema = z
+    .strictObject({
+        directory: field(z.string().min(1).optional(), {
+            description:
+                "Install every chart from `<directory>/<chart>-<version>.tgz` instead of its " +
+                "repository, for clusters without access to the chart repositories. Each archive " +
+                "must match the sha256 pinned in components/versions.ts; `npm run charts -- --dir " +
+                "<directory>` fills it on a machine that has access. Relative paths are relative to " +
+                "the project directory. Unset: each chart comes from its repository.",
+            expected: "a directory path",
+            examples: ["/srv/observability-charts"],
+        }),
+    })
+    .default({})
+    .meta({ description: "Where the Helm charts are installed from." });
+
 const namespaceSchema = dnsLabel(
     {
         description:
@@ -113,6 +129,15 @@ const profileSchema = field(z.enum(["small", "medium", "large"]).default("small"
     examples: ["small"],
 });
 
+/** A port in the NodePort range a stock API server allocates from (30000-32767). */
+function nodePort(fallback: number) {
+    return field(z.number().int().min(30000).max(32767).default(fallback), {
+        description: "A node port.",
+        expected: "an integer from 30000 to 32767 (the API server's default NodePort range)",
+        examples: [fallback],
+    });
+}
+
 const exposureSchema = z
     .strictObject({
         domain: field(z.string().regex(DNS_NAME), {
@@ -122,13 +147,46 @@ const exposureSchema = z
             expected: "a fully qualified DNS name in lowercase",
             examples: ["obs.example.com"],
         }),
-        kind: field(z.enum(["traefik-passthrough", "loadbalancer"]), {
+        kind: field(z.enum(["nodeport", "traefik-passthrough", "loadbalancer"]), {
             description:
-                "How main's ingest endpoints are exposed: Traefik TCP routers with TLS " +
-                "passthrough (the brick itself verifies client certificates), or one " +
-                "LoadBalancer Service per endpoint.",
-            examples: ["traefik-passthrough"],
+                "How main's ingest endpoints are exposed: one NodePort Service per endpoint " +
+                "(needs nothing installed; the names under `domain` resolve to main's nodes), " +
+                "Traefik TCP routers with TLS passthrough (needs Traefik and its CRDs; the brick " +
+                "itself verifies client certificates), or one LoadBalancer Service per endpoint " +
+                "(needs a load-balancer implementation such as MetalLB or Cilium's LB IPAM).",
+            examples: ["nodeport"],
         }),
+        nodePorts: field(
+            z
+                .strictObject({
+                    metrics: nodePort(30291),
+                    logs: nodePort(30443),
+                    traces: nodePort(30317),
+                    alerts: nodePort(30943),
+                })
+                .default({ metrics: 30291, logs: 30443, traces: 30317, alerts: 30943 }),
+            {
+                description:
+                    "With `kind: nodeport`: the node port of each ingest endpoint, which sub clusters " +
+                    "dial on main's nodes. Ignored by the other kinds.",
+                examples: [{ metrics: 30291, logs: 30443, traces: 30317, alerts: 30943 }],
+            },
+        ),
+    })
+    .superRefine((exposure, ctx) => {
+        const seen = new Map<number, string>();
+        for (const [signal, port] of Object.entries(exposure.nodePorts)) {
+            const other = seen.get(port);
+            if (other !== undefined) {
+                ctx.addIssue({
+                    code: "custom",
+                    path: ["nodePorts", signal],
+                    input: port,
+                    message: `a node port not used by another endpoint (nodePorts.${other} has it)`,
+                });
+            }
+            seen.set(port, signal);
+        }
     })
     .meta({ description: "How sub clusters reach the main cluster." });
 
@@ -143,6 +201,15 @@ const filesystemStorageSchema = z
             description: "StorageClass of the volumes. Unset: the cluster's default class.",
             expected: "a StorageClass name",
             examples: ["local-path"],
+        }),
+        accessMode: field(z.enum(["ReadWriteOnce", "ReadWriteMany"]).default("ReadWriteOnce"), {
+            description:
+                "Access mode of the volume the Thanos bricks share as their bucket. " +
+                "`ReadWriteOnce` works with any StorageClass: every pod that mounts it (Prometheus " +
+                "with its sidecar, Receive, the Store Gateway, the Compactor, the Ruler) is " +
+                "scheduled on the same node. `ReadWriteMany` (NFS, CephFS, Longhorn RWX...) lets " +
+                "them spread over nodes.",
+            examples: ["ReadWriteOnce"],
         }),
     })
     .meta({ description: "Filesystem object storage on PVCs: for small fleets and trials." });
@@ -1234,6 +1301,7 @@ const deliverySchema = z
 const common = {
     cluster: clusterSchema,
     kubernetes: kubernetesSchema,
+    charts: chartsSchema,
     namespace: namespaceSchema,
     profile: profileSchema,
     talos: talosSchema,

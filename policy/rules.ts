@@ -12,6 +12,7 @@ import {
     INGEST,
     INGEST_SIGNALS,
     loadBalancerServiceName,
+    nodePortServiceName,
     type IngestService,
     type IngestSignal,
 } from "../components/endpoints";
@@ -458,25 +459,35 @@ export const imagesPinned: RuleFactory = (enforcementLevel, scope) => ({
 
 const SERVICE = "kubernetes:core/v1:Service";
 
-/** The LoadBalancer Services the program may create: one per ingest signal, with its port only. */
-const INGEST_LOAD_BALANCERS = new Map<string, IngestService & { signal: IngestSignal }>(
-    INGEST_SIGNALS.map((signal) => [loadBalancerServiceName(signal), { signal, ...INGEST[signal] }]),
-);
+/**
+ * The Services the program may expose outside the cluster, by type: one LoadBalancer or one
+ * NodePort per ingest signal, with its port only.
+ */
+const EXPOSED_TYPES: Readonly<Record<string, (signal: IngestSignal) => string>> = {
+    LoadBalancer: loadBalancerServiceName,
+    NodePort: nodePortServiceName,
+};
+const exposedServices = (type: string) =>
+    new Map<string, IngestService & { signal: IngestSignal }>(
+        INGEST_SIGNALS.map((signal) => [EXPOSED_TYPES[type]?.(signal) ?? "", { signal, ...INGEST[signal] }]),
+    );
 
 function portText(port: Props): string {
     const target = port.targetPort ?? port.port;
     return `${String(port.port)}->${String(target)}`;
 }
 
-/** What is wrong with a Service of type LoadBalancer, as messages; none for anything else. */
+/** What is wrong with a Service of type LoadBalancer or NodePort, as messages; none for anything else. */
 export function loadBalancerProblems(type: string, props: Props, resourceName: string): string[] {
-    if (type !== SERVICE || asObject(props.spec)?.type !== "LoadBalancer") return [];
+    const serviceType = asString(asObject(props.spec)?.type) ?? "";
+    if (type !== SERVICE || EXPOSED_TYPES[serviceType] === undefined) return [];
     const where = `Service ${objectName(props, resourceName)}`;
     const name = asString(asObject(props.metadata)?.name) ?? "";
-    const ingest = INGEST_LOAD_BALANCERS.get(name);
+    const allowed = exposedServices(serviceType);
+    const ingest = allowed.get(name);
     if (ingest === undefined) {
         return [
-            `${where}: type LoadBalancer is reserved for the ingest endpoints (${[...INGEST_LOAD_BALANCERS.keys()].join(", ")})`,
+            `${where}: type ${serviceType} is reserved for the ingest endpoints (${[...allowed.keys()].join(", ")})`,
         ];
     }
     const ports = asArray(asObject(props.spec)?.ports)
@@ -490,7 +501,7 @@ export function loadBalancerProblems(type: string, props: Props, resourceName: s
         (only.targetPort ?? only.port) === ingest.targetPort;
     if (exact) return [];
     return [
-        `${where}: a LoadBalancer for ${ingest.signal} ingest must expose only port ${ingest.port} ` +
+        `${where}: a ${serviceType} for ${ingest.signal} ingest must expose only port ${ingest.port} ` +
             `(target ${ingest.targetPort}), not ${ports.map(portText).join(", ") || "no port"}`,
     ];
 }
@@ -499,8 +510,8 @@ export function loadBalancerProblems(type: string, props: Props, resourceName: s
 export const loadBalancersOnlyForIngest: RuleFactory = (enforcementLevel, scope) => ({
     name: scopedName("load-balancers-only-for-ingest", scope),
     description: scopedDescription(
-        "A Service of type LoadBalancer is one of the ingest endpoints (<signal>-ingest-lb) and exposes exactly " +
-            "that signal's ingest port.",
+        "A Service of type LoadBalancer or NodePort is one of the ingest endpoints (<signal>-ingest-lb, " +
+            "<signal>-ingest-np) and exposes exactly that signal's ingest port.",
         scope,
     ),
     enforcementLevel,

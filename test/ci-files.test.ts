@@ -654,8 +654,12 @@ const MR = {
     CI_MERGE_REQUEST_SOURCE_PROJECT_ID: "1",
 };
 const SCENARIOS: { name: string; source: Vars; jobs: string[] | null }[] = [
-    { name: "a merge request", source: MR, jobs: ["preview", "test"] },
-    { name: "a merge request from a fork", source: { ...MR, CI_MERGE_REQUEST_SOURCE_PROJECT_ID: "2" }, jobs: ["test"] },
+    { name: "a merge request", source: MR, jobs: ["preview", "test", "test-deploy"] },
+    {
+        name: "a merge request from a fork",
+        source: { ...MR, CI_MERGE_REQUEST_SOURCE_PROJECT_ID: "2" },
+        jobs: ["test", "test-deploy"],
+    },
     {
         name: "a push to a branch with an open merge request (the MR pipeline runs instead)",
         source: {
@@ -669,12 +673,12 @@ const SCENARIOS: { name: string; source: Vars; jobs: string[] | null }[] = [
     {
         name: "a push to main",
         source: { CI_PIPELINE_SOURCE: "push", CI_COMMIT_BRANCH: "main", CI_COMMIT_REF_NAME: "main" },
-        jobs: ["deploy", "test"],
+        jobs: ["deploy", "test", "test-deploy"],
     },
     {
         name: "a manual pipeline on main",
         source: { CI_PIPELINE_SOURCE: "web", CI_COMMIT_BRANCH: "main", CI_COMMIT_REF_NAME: "main" },
-        jobs: ["deploy", "test"],
+        jobs: ["deploy", "test", "test-deploy"],
     },
     ...(["rotate", "drift"] as const).map((task) => ({
         name: `the ${task} schedule`,
@@ -1141,7 +1145,7 @@ describe("the GitLab checks catch", () => {
         const forks = withGitlab((doc) => {
             obj(doc.preview).rules = [{ if: '$CI_PIPELINE_SOURCE == "merge_request_event"' }];
         });
-        assertCaught(gitlabScenarioProblems(forks), /from a fork: expected \["test"\]/);
+        assertCaught(gitlabScenarioProblems(forks), /from a fork: expected \["test","test-deploy"\]/);
     });
 
     it("a deploy without the environment or the shared resource group, drift in the deploy's group", () => {

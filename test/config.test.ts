@@ -64,6 +64,7 @@ describe("stack config: valid input", () => {
             role: "main",
             cluster: { name: "main" },
             kubernetes: {},
+            charts: {},
             namespace: "observability",
             profile: "small",
             talos: { controlPlaneNodes: [], kubeProxy: true },
@@ -74,7 +75,11 @@ describe("stack config: valid input", () => {
                 traefik: { sampleRate: 0.1 },
                 instrumentation: { enabled: false, sampleRatio: 1 },
             },
-            exposure: { domain: "obs.example.com", kind: "traefik-passthrough" },
+            exposure: {
+                domain: "obs.example.com",
+                kind: "traefik-passthrough",
+                nodePorts: { metrics: 30291, logs: 30443, traces: 30317, alerts: 30943 },
+            },
             grafana: { adminPasswordGeneration: 0 },
             alerting: {
                 receivers: [],
@@ -83,7 +88,7 @@ describe("stack config: valid input", () => {
                 serviceErrorRatio: 0.05,
                 serviceLatencySeconds: 2,
             },
-            storage: { kind: "filesystem", size: "50Gi" },
+            storage: { kind: "filesystem", size: "50Gi", accessMode: "ReadWriteOnce" },
             retention: {
                 metrics: { raw: "30d", fiveMinutes: "180d", oneHour: "1y", local: "2d" },
                 logs: "30d",
@@ -124,6 +129,7 @@ describe("stack config: valid input", () => {
             role: "sub",
             cluster: { name: "sub-eu-1" },
             kubernetes: {},
+            charts: {},
             namespace: "observability",
             profile: "small",
             talos: { controlPlaneNodes: [], kubeProxy: true },
@@ -241,21 +247,21 @@ describe("stack config: one line per problem, naming the key", () => {
         const withoutExposure: Record<string, unknown> = { ...validMain };
         delete withoutExposure.exposure;
         assert.deepEqual(problems(withoutExposure), [
-            "observability:exposure: expected an object with keys domain, kind, found nothing (the key is not set); " +
-                'example: {"domain":"obs.example.com","kind":"traefik-passthrough"}',
+            "observability:exposure: expected an object with keys domain, kind (optional: nodePorts), found nothing " +
+                '(the key is not set); example: {"domain":"obs.example.com","kind":"nodeport"}',
         ]);
     });
 
     it("rejects an unknown key and suggests the closest known one", () => {
         assert.deepEqual(problems({ ...validSub, retension: {} }), [
-            "observability:retension: expected one of the known keys here (role, cluster, kubernetes, namespace, " +
+            "observability:retension: expected one of the known keys here (role, cluster, kubernetes, charts, namespace, " +
                 'profile, talos, metrics, logs, traces, remediation, mainStack, retention, alerting), found unknown key "retension"; did you mean retention?',
         ]);
     });
 
     it("rejects a key that belongs to the other role", () => {
         assert.deepEqual(problems({ ...validSub, subClusters: [] }), [
-            "observability:subClusters: expected one of the known keys here (role, cluster, kubernetes, namespace, " +
+            "observability:subClusters: expected one of the known keys here (role, cluster, kubernetes, charts, namespace, " +
                 'profile, talos, metrics, logs, traces, remediation, mainStack, retention, alerting), found unknown key "subClusters"',
         ]);
     });
@@ -387,7 +393,7 @@ describe("stack config: one line per problem, naming the key", () => {
             ...validMain,
             cluster: { name: "" },
             profile: "xl",
-            exposure: { domain: "obs.example.com", kind: "nodeport" },
+            exposure: { domain: "obs.example.com", kind: "ingress" },
         });
         assert.deepEqual(
             found.map((line) => line.split(":").slice(0, 2).join(":")),

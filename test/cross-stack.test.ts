@@ -117,7 +117,8 @@ describe("cross-stack: what a sub stack does with its bundle", () => {
 
     it("exports the endpoints it ships to in clear, as they are not secret", () => {
         const endpoints = sub.engine.stackOutputs().endpoints as Record<string, { url: string }>;
-        assert.equal(endpoints.logs?.url, "https://logs.obs.example.com:443/loki/api/v1/push");
+        // The example main exposes each endpoint on a node port.
+        assert.equal(endpoints.logs?.url, "https://logs.obs.example.com:30443/loki/api/v1/push");
     });
 });
 

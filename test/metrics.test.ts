@@ -7,6 +7,7 @@ import { parse } from "yaml";
 
 import { ingestEndpoints } from "../components/endpoints";
 import {
+    bucketColocation,
     compactorRetentionArgs,
     kpsValues,
     objstoreConfig,
@@ -20,7 +21,7 @@ import type { MainConfig, SubConfig } from "../config";
 import { budgetSection } from "../scripts/lib/budget";
 import type { ResourceRecord } from "../scripts/lib/mock-engine";
 import { renderStack, type RenderResult } from "../scripts/lib/render";
-import { fixture, projectDir, stackConfig } from "./helpers";
+import { fixture, projectDir, stackConfig, TEST_S3_STORAGE, testMain } from "./helpers";
 
 const main = (extra: Record<string, unknown> = {}) =>
     stackConfig({
@@ -294,6 +295,14 @@ describe("metrics: resource budget of the small profile", () => {
         assert.ok(b.perNode.millicores <= 150 && b.perNode.mebibytes <= 256, JSON.stringify(b.perNode));
     });
 
+    it("leaves the reporter out of main's budget when the weekly report is off", () => {
+        const on = budget("main", "small");
+        const off = budget("main", "small", { report: false });
+        assert.equal(on.cluster.millicores - off.cluster.millicores, 50);
+        assert.equal(on.cluster.mebibytes - off.cluster.mebibytes, 128);
+        assert.deepEqual(budget("sub", "small", { report: false }), budget("sub", "small"));
+    });
+
     it("keeps main within 3 vCPU and 6 GiB", () => {
         const b = budget("main", "small");
         assert.ok(b.cluster.millicores + b.perNode.millicores <= 3000, `${b.cluster.millicores}m`);
@@ -324,31 +333,78 @@ describe("metrics: the main stack as declared", () => {
         assert.deepEqual([thanos.chart, thanos.version, thanos.name], ["thanos", "1.24.1", "thanos"]);
     });
 
-    it("exposes the remote-write port through a Traefik passthrough route by SNI", () => {
-        const route = result.records.find((r) => r.type === "kubernetes:traefik.io/v1alpha1:IngressRouteTCP");
-        assert.deepEqual(route?.inputs.spec, {
-            entryPoints: ["websecure"],
-            routes: [
-                {
-                    match: "HostSNI(`metrics.obs.example.com`)",
-                    services: [{ name: "thanos-receive-router", port: 19291 }],
-                },
-            ],
-            tls: { passthrough: true },
+    it("exposes the remote-write port on a node port, the example's exposure, targeting the router's pods", () => {
+        const service = result.records.find((r) => r.name === "main-metrics-metrics-ingest");
+        assert.deepEqual(service?.inputs.spec, {
+            type: "NodePort",
+            selector: {
+                "app.kubernetes.io/name": "thanos",
+                "app.kubernetes.io/instance": "thanos",
+                "app.kubernetes.io/component": "receive-router",
+            },
+            ports: [{ name: "metrics", port: 19291, targetPort: 19291, protocol: "TCP", nodePort: 30291 }],
         });
+        assert.equal(
+            result.records.some((r) => r.type === "kubernetes:traefik.io/v1alpha1:IngressRouteTCP"),
+            false,
+            "no Traefik route: the example needs no Traefik",
+        );
     });
 
     it("keeps the chart values known at preview", () => {
         assert.deepEqual(result.engine.problems(), []);
     });
 
-    it("shares one ReadWriteMany volume between the Thanos bricks for filesystem storage", () => {
+    it("shares one ReadWriteOnce volume between the Thanos bricks, which it schedules on one node", () => {
         const claim = result.records.find((r) => r.type === "kubernetes:core/v1:PersistentVolumeClaim");
-        assert.deepEqual((claim?.inputs.spec as Values).accessModes, ["ReadWriteMany"]);
+        assert.deepEqual((claim?.inputs.spec as Values).accessModes, ["ReadWriteOnce"]);
+        const colocated = {
+            podAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: [
+                    {
+                        labelSelector: { matchLabels: { "observability/bucket-volume": "thanos-objstore" } },
+                        topologyKey: "kubernetes.io/hostname",
+                    },
+                ],
+            },
+        };
+        const thanos = chart("main-metrics-thanos").inputs.values as Values;
+        for (const brick of [thanos.storeGateway, thanos.compact, thanos.receive.ingestor, thanos.rule]) {
+            assert.deepEqual(brick.affinity, colocated);
+            assert.deepEqual(brick.podLabels, { "observability/bucket-volume": "thanos-objstore" });
+        }
+        const prometheus = (chart("main-metrics-kps").inputs.values as Values).prometheus.prometheusSpec;
+        assert.deepEqual(prometheus.affinity, colocated);
+        assert.deepEqual(prometheus.podMetadata, { labels: { "observability/bucket-volume": "thanos-objstore" } });
     });
 });
 
-describe("metrics: a main stack exposed through LoadBalancers", () => {
+describe("metrics: main stacks exposed through Traefik and through LoadBalancers", () => {
+    it("routes the remote-write port through a Traefik passthrough route by SNI, and spreads a ReadWriteMany bucket", async () => {
+        const result = await renderStack({
+            projectDir,
+            stack: "main-large",
+            stackFile: fixture("Pulumi.main-large.yaml"),
+            preview: true,
+        });
+        const route = result.records.find((r) => r.name === "core-metrics-metrics-ingest");
+        assert.equal(route?.type, "kubernetes:traefik.io/v1alpha1:IngressRouteTCP");
+        assert.deepEqual(route?.inputs.spec, {
+            entryPoints: ["websecure"],
+            routes: [
+                {
+                    match: "HostSNI(`metrics.obs.example.org`)",
+                    services: [{ name: "thanos-receive-router", port: 19291 }],
+                },
+            ],
+            tls: { passthrough: true },
+        });
+        const rwx = testMain({ storage: { kind: "filesystem", accessMode: "ReadWriteMany" } });
+        assert.equal(bucketColocation(rwx), undefined, "ReadWriteMany: no co-location");
+        assert.ok(bucketColocation(testMain()), "ReadWriteOnce, the default: co-located");
+        assert.equal(bucketColocation(testMain({ storage: TEST_S3_STORAGE })), undefined, "s3: no co-location");
+    });
+
     it("exposes only the remote-write port of the router pods", async () => {
         const result = await renderStack({ projectDir, stack: "main-s3", stackFile: fixture("Pulumi.main-s3.yaml") });
         const service = result.records.find((r) => r.name === "hub-metrics-metrics-ingest");

@@ -124,14 +124,15 @@ describe("fronts: as declared on main", () => {
         assert.deepEqual(container.readinessProbe, { httpGet: { path: "/healthz", port: "probe" } });
     });
 
-    it("serves the alerts endpoint sub clusters dial, through a Traefik passthrough route", () => {
-        const route = result.records.find(
-            (r) =>
-                r.type === "kubernetes:traefik.io/v1alpha1:IngressRouteTCP" && r.name === "main-alert-ingest-exposure",
-        );
-        assert.deepEqual((route?.inputs.spec as Values).routes, [
-            { match: "HostSNI(`alerts.obs.example.com`)", services: [{ name: "alertmanager-ingest", port: 9443 }] },
+    it("serves the alerts endpoint sub clusters dial, on the example's node port", () => {
+        const exposure = byName("main-alert-ingest-exposure");
+        assert.equal(exposure.type, "kubernetes:core/v1:Service");
+        assert.deepEqual((exposure.inputs.spec as Values).ports, [
+            { name: "alerts", port: 9443, targetPort: 9443, protocol: "TCP", nodePort: 30943 },
         ]);
+        assert.deepEqual((exposure.inputs.spec as Values).selector, {
+            "app.kubernetes.io/name": "alertmanager-ingest",
+        });
         assert.deepEqual((byName("main-alert-ingest-service").inputs.spec as Values).ports, [
             { name: "alerts", port: 9443, targetPort: 9443 },
         ]);

@@ -4,29 +4,18 @@ import * as path from "node:path";
 import { before, describe, it } from "node:test";
 
 import type { StackConfig } from "../config";
-import { INGEST, INGEST_SIGNALS } from "../components/endpoints";
+import { INGEST } from "../components/endpoints";
 import { GRAFANA_CONTAINER_PORT, grafanaValues } from "../components/grafana-values";
 import { commonLabels } from "../components/labels";
 import { lokiValues } from "../components/logs-values";
-import { kpsValues, OPERATOR_WEBHOOK_PORT, thanosValues } from "../components/metrics-values";
+import { kpsValues, OPERATOR_HTTP_PORT, thanosValues } from "../components/metrics-values";
 import { alertIngestSpec } from "../components/mtls-front";
 import { agentsNamespaceName, namespaceSpecs } from "../components/namespaces";
-import {
-    entrypoints,
-    NAMESPACE_NAME_LABEL,
-    networkPolicySpecs,
-    POLICY_NAMES,
-    type NamespacePolicy,
-    type PolicySpec,
-} from "../components/network-policies";
-import {
-    gatewayConfig,
-    GATEWAY_RELEASE,
-    OTLP_PORTS,
-    tempoDistributedValues,
-    tempoReceivers,
-} from "../components/traces-values";
+import { brickFlows, type BrickFlows, type BrickId } from "../components/network-flows";
+import { allowPolicyName, DEFAULT_DENY, networkPolicySpecs } from "../components/network-policies";
+import { gatewayConfig, OTLP_PORTS, tempoDistributedValues, tempoReceivers } from "../components/traces-values";
 import { charts, type ChartPin } from "../components/versions";
+import { ingressAllowed, type PodView, type Source } from "../scripts/lib/desired-state/network-policy";
 import { type ResourceRecord } from "../scripts/lib/mock-engine";
 import { renderStack, shortUrn, type RenderResult } from "../scripts/lib/render";
 import { fixture, projectDir, TEST_S3_STORAGE, testMain, testSub } from "./helpers";
@@ -38,192 +27,246 @@ function chartDefaults(pin: ChartPin): Values {
     return JSON.parse(fs.readFileSync(fixture(`chart-values/${pin.chart}-${pin.version}.json`), "utf8")) as Values;
 }
 
-/** The ports a policy rule lists: each once, ascending, TCP. */
-const tcp = (...ports: number[]) =>
-    [...new Set(ports)].sort((a, b) => a - b).map((port) => ({ protocol: "TCP" as const, port }));
-
-const MAIN_PORTS = [
-    ...INGEST_SIGNALS.map((signal) => INGEST[signal].targetPort),
-    GRAFANA_CONTAINER_PORT,
-    OTLP_PORTS.grpc,
-    OTLP_PORTS.http,
-    OPERATOR_WEBHOOK_PORT,
-];
-const SUB_PORTS = [OTLP_PORTS.grpc, OTLP_PORTS.http, OPERATOR_WEBHOOK_PORT];
-
-/** What the policies of a cluster whose core namespace is `namespace` must be, in order. */
-function expectedPolicies(namespace: string, entrypointPorts: number[]): NamespacePolicy[] {
-    const agents = agentsNamespaceName(namespace);
-    const deny: PolicySpec = { podSelector: {}, policyTypes: ["Ingress"] };
-    const fromStack: PolicySpec = {
-        podSelector: {},
-        policyTypes: ["Ingress"],
-        ingress: [
-            {
-                from: [
-                    {
-                        namespaceSelector: {
-                            matchExpressions: [
-                                { key: "kubernetes.io/metadata.name", operator: "In", values: [namespace, agents] },
-                            ],
-                        },
-                    },
-                ],
-            },
-        ],
-    };
-    return [
-        { role: "core", namespace, name: "default-deny-ingress", spec: deny },
-        { role: "core", namespace, name: "allow-from-stack", spec: fromStack },
-        {
-            role: "core",
-            namespace,
-            name: "allow-entrypoints",
-            spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ ports: tcp(...entrypointPorts) }] },
+/**
+ * A pod of each brick, labelled as its selector asks and listening on the ports of the table:
+ * what the policies see. The deploy tests check the same against the pods the charts make.
+ */
+function podOf(brick: BrickFlows, namespace: string): PodView {
+    return {
+        name: brick.id,
+        namespace,
+        labels: {
+            ...brick.selector.matchLabels,
+            "app.kubernetes.io/component": brick.selector.matchLabels["app.kubernetes.io/component"] ?? brick.id,
         },
-        { role: "agents", namespace: agents, name: "default-deny-ingress", spec: deny },
-        { role: "agents", namespace: agents, name: "allow-from-stack", spec: fromStack },
-    ];
+        ports: brick.ports.map((p) => ({ containerPort: p.port, protocol: p.protocol })),
+    };
 }
 
+function cluster(config: StackConfig) {
+    const flows = brickFlows(config);
+    const policies = networkPolicySpecs(config).map((p) => ({
+        metadata: { name: p.name, namespace: p.namespace },
+        spec: p.spec as unknown as Record<string, unknown>,
+    }));
+    const namespaces = namespaceSpecs(config.namespace, config.cluster.name).map((n) => ({
+        name: n.name,
+        labels: n.labels,
+    }));
+    const pods = new Map(flows.map((b) => [b.id, podOf(b, config.namespace)]));
+    const pod = (id: BrickId) => {
+        const found = pods.get(id);
+        assert.ok(found, `no ${id} on this cluster`);
+        return found;
+    };
+    const reaches = (source: Source, target: BrickId, port: number, protocol: "TCP" | "UDP" = "TCP") =>
+        ingressAllowed({ policies, namespaces, target: pod(target), port, protocol, source }).allowed;
+    const from = (id: BrickId): Source => ({ kind: "pod", pod: pod(id) });
+    return { flows, pods, reaches, from };
+}
+
+const APPLICATION: Source = {
+    kind: "pod",
+    pod: { namespace: "shop", labels: { "app.kubernetes.io/name": "checkout" }, ports: [] },
+};
+const OUTSIDE: Source = { kind: "external", ip: "198.51.100.7" };
+
 describe("network policies: the specs", () => {
-    const passthrough = testMain();
-    const loadbalancer = testMain({ exposure: { domain: "obs.acme.test", kind: "loadbalancer" } });
+    const main = testMain();
     const sub = testSub();
 
-    it("on main with Traefik passthrough: deny, the stack's namespaces, and the ingest, Grafana, OTLP and webhook ports", () => {
-        assert.equal(passthrough.exposure.kind, "traefik-passthrough");
-        assert.deepEqual(networkPolicySpecs(passthrough), expectedPolicies(passthrough.namespace, MAIN_PORTS));
-    });
-
-    it("on main with LoadBalancer Services: the same pod ports, which those Services target", () => {
-        assert.equal(loadbalancer.exposure.kind, "loadbalancer");
-        assert.deepEqual(networkPolicySpecs(loadbalancer), expectedPolicies(loadbalancer.namespace, MAIN_PORTS));
-    });
-
-    it("on a sub: only the OTLP gateway and the webhook are entrypoints", () => {
-        assert.equal(sub.role, "sub");
-        assert.deepEqual(networkPolicySpecs(sub), expectedPolicies(sub.namespace, SUB_PORTS));
-    });
-
-    it("names each entrypoint's listeners; Tempo and the gateway share the OTLP gRPC port on main", () => {
-        assert.equal(INGEST.traces.targetPort, OTLP_PORTS.grpc);
-        const listeners = (config: StackConfig) => new Map(entrypoints(config).map((e) => [e.port, e.listeners]));
-        assert.deepEqual(
-            listeners(passthrough),
-            new Map([
-                [INGEST.metrics.targetPort, ["thanos-receive-router (metrics ingest)"]],
-                [INGEST.logs.targetPort, ["loki-gateway (logs ingest)"]],
-                [OTLP_PORTS.grpc, ["tempo (traces ingest)", `${GATEWAY_RELEASE} (OTLP gRPC)`]],
-                [INGEST.alerts.targetPort, ["alertmanager-ingest (alerts ingest)"]],
-                [GRAFANA_CONTAINER_PORT, ["grafana"]],
-                [OTLP_PORTS.http, [`${GATEWAY_RELEASE} (OTLP HTTP)`]],
-                [OPERATOR_WEBHOOK_PORT, ["prometheus-operator (admission webhooks)"]],
-            ]),
-        );
-        assert.deepEqual(
-            listeners(sub),
-            new Map([
-                [OTLP_PORTS.grpc, [`${GATEWAY_RELEASE} (OTLP gRPC)`]],
-                [OTLP_PORTS.http, [`${GATEWAY_RELEASE} (OTLP HTTP)`]],
-                [OPERATOR_WEBHOOK_PORT, ["prometheus-operator (admission webhooks)"]],
-            ]),
-        );
-        const ports = entrypoints(passthrough).map((e) => e.port);
-        assert.deepEqual(
-            ports,
-            [...ports].sort((a, b) => a - b),
-            "ascending, so the rendered policy reads in order",
-        );
-    });
-
-    it("denies by default: every pod of each namespace selected, Ingress only, no rule", () => {
-        for (const config of [passthrough, sub]) {
-            const denies = networkPolicySpecs(config).filter((p) => p.name === POLICY_NAMES.defaultDeny);
-            assert.equal(denies.length, 2);
-            for (const deny of denies) {
-                assert.deepEqual(deny.spec.podSelector, {});
-                assert.deepEqual(deny.spec.policyTypes, ["Ingress"]);
-                assert.equal(deny.spec.ingress, undefined);
-            }
-        }
-    });
-
-    it("selects every pod in every policy and restricts only ingress: egress is configuration dependent", () => {
-        for (const policy of [...networkPolicySpecs(passthrough), ...networkPolicySpecs(sub)]) {
-            assert.deepEqual(policy.spec.podSelector, {}, policy.name);
-            assert.deepEqual(policy.spec.policyTypes, ["Ingress"], policy.name);
-        }
-    });
-
-    it("gives every namespace the stack creates a default deny and the stack's own traffic, whatever its name", () => {
-        for (const config of [passthrough, sub, testMain({ namespace: "monitoring" })]) {
+    it("denies ingress by default in every namespace the stack creates, whatever its name", () => {
+        for (const config of [main, sub, testMain({ namespace: "monitoring" })]) {
             const policies = networkPolicySpecs(config);
-            for (const ns of namespaceSpecs(config.namespace, config.cluster.name)) {
-                const names = policies.filter((p) => p.namespace === ns.name && p.role === ns.role).map((p) => p.name);
-                assert.ok(names.includes(POLICY_NAMES.defaultDeny), `${ns.name}: no default deny`);
-                assert.ok(names.includes(POLICY_NAMES.fromStack), `${ns.name}: no allow-from-stack`);
+            const created = namespaceSpecs(config.namespace, config.cluster.name).map((ns) => ns.name);
+            assert.deepEqual(new Set(policies.map((p) => p.namespace)), new Set(created));
+            for (const namespace of created) {
+                const deny = policies.find((p) => p.namespace === namespace && p.name === DEFAULT_DENY);
+                assert.deepEqual(deny?.spec, { podSelector: {}, policyTypes: ["Ingress"] }, namespace);
             }
-            const created = new Set(namespaceSpecs(config.namespace, config.cluster.name).map((ns) => ns.name));
-            assert.deepEqual(new Set(policies.map((p) => p.namespace)), created);
         }
     });
 
-    it("lets in the stack's namespaces by the name label the API server sets, not a label of ours", () => {
-        const fromStack = networkPolicySpecs(passthrough).find((p) => p.name === POLICY_NAMES.fromStack);
-        const selector = fromStack?.spec.ingress?.[0]?.from?.[0]?.namespaceSelector;
-        assert.equal(NAMESPACE_NAME_LABEL, "kubernetes.io/metadata.name");
-        assert.deepEqual(selector?.matchExpressions[0]?.key, NAMESPACE_NAME_LABEL);
+    it("gives each brick of the core namespace one policy selecting its own pods, never every pod", () => {
+        for (const config of [main, sub]) {
+            const policies = networkPolicySpecs(config).filter((p) => p.name !== DEFAULT_DENY);
+            assert.ok(policies.length > 0);
+            for (const policy of policies) {
+                assert.equal(policy.namespace, config.namespace, policy.name);
+                assert.notDeepEqual(policy.spec.podSelector, {}, `${policy.name} selects every pod`);
+                const brick = brickFlows(config).find((b) => allowPolicyName(b.id) === policy.name);
+                assert.ok(brick, `${policy.name} is not a brick's`);
+                assert.deepEqual(policy.spec.podSelector, brick.selector);
+            }
+        }
+    });
+
+    it("holds nothing but the deny in the agents namespace, whose collectors run on the host network", () => {
+        const agents = networkPolicySpecs(main).filter((p) => p.namespace === agentsNamespaceName(main.namespace));
+        assert.deepEqual(
+            agents.map((p) => p.name),
+            [DEFAULT_DENY],
+        );
     });
 });
 
-describe("network policies: the entrypoints are the ports the serving bricks listen on", () => {
+describe("network policies: who reaches what on main", () => {
+    const { reaches, from, flows } = cluster(testMain());
+
+    it("lets sub clusters and main's own senders reach every ingest listener, which verifies client certificates", () => {
+        for (const source of [OUTSIDE, APPLICATION]) {
+            assert.ok(reaches(source, "thanos-receive-router", INGEST.metrics.targetPort));
+            assert.ok(reaches(source, "loki-gateway", INGEST.logs.targetPort));
+            assert.ok(reaches(source, "tempo", INGEST.traces.targetPort));
+            assert.ok(reaches(source, "alert-ingest", INGEST.alerts.targetPort));
+        }
+    });
+
+    it("closes the ingestors' plaintext remote-write port to everyone, the router and Prometheus included", () => {
+        for (const source of [
+            OUTSIDE,
+            APPLICATION,
+            from("thanos-receive-router"),
+            from("prometheus"),
+            from("grafana"),
+        ]) {
+            assert.equal(reaches(source, "thanos-receive-ingestor", INGEST.metrics.targetPort), false);
+        }
+        // The router's writes go over the ingestors' gRPC port.
+        assert.ok(reaches(from("thanos-receive-router"), "thanos-receive-ingestor", 10901));
+        assert.equal(reaches(from("grafana"), "thanos-receive-ingestor", 10901), false);
+    });
+
+    it("opens the StoreAPI of every store to Thanos Query alone", () => {
+        for (const store of ["prometheus", "thanos-store-gateway", "thanos-rule", "thanos-receive-ingestor"] as const) {
+            assert.ok(reaches(from("thanos-query"), store, 10901), store);
+            const others: Source[] = [from("grafana"), from("loki"), APPLICATION, OUTSIDE];
+            others.forEach((other, i) =>
+                assert.equal(reaches(other, store, 10901), false, `${store} from source ${i}`),
+            );
+        }
+    });
+
+    it("keeps Loki's API to its gateway, Prometheus and Loki itself: no tenant can be written around the gateway", () => {
+        assert.ok(reaches(from("loki-gateway"), "loki", 3100));
+        assert.ok(reaches(from("prometheus"), "loki", 3100));
+        assert.ok(reaches(from("loki"), "loki", 9095), "Loki's components reach each other");
+        for (const source of [from("grafana"), from("otel-gateway"), APPLICATION, OUTSIDE]) {
+            assert.equal(reaches(source, "loki", 3100), false);
+        }
+    });
+
+    it("lets Grafana and the reporter read only through the query gateway, not Thanos Query or Tempo directly", () => {
+        for (const reader of ["grafana", "reporter"] as const) {
+            assert.ok(reaches(from(reader), "query-gateway", 10902));
+            assert.ok(reaches(from(reader), "query-gateway", 3200));
+            assert.equal(reaches(from(reader), "thanos-query", 10902), false);
+            assert.equal(reaches(from(reader), "tempo", 3200), false);
+        }
+        assert.ok(reaches(from("query-gateway"), "thanos-query", 10902));
+        assert.ok(reaches(from("query-gateway"), "tempo", 3200));
+        assert.equal(reaches(APPLICATION, "query-gateway", 10902), false);
+    });
+
+    it("lets alerts into Alertmanager from Prometheus, the Ruler and the alert ingest only; its replicas gossip", () => {
+        for (const sender of ["prometheus", "thanos-rule", "alert-ingest"] as const) {
+            assert.ok(reaches(from(sender), "alertmanager", 9093), sender);
+        }
+        assert.equal(reaches(from("grafana"), "alertmanager", 9093), false);
+        assert.equal(reaches(OUTSIDE, "alertmanager", 9093), false);
+        assert.ok(reaches(from("alertmanager"), "alertmanager", 9094, "TCP"));
+        assert.ok(reaches(from("alertmanager"), "alertmanager", 9094, "UDP"));
+        assert.equal(reaches(from("prometheus"), "alertmanager", 9094), false);
+    });
+
+    it("lets Prometheus scrape every brick's metrics port, and nothing else reach it", () => {
+        for (const brick of flows) {
+            for (const access of brick.ports.filter((p) => p.kind === "metrics")) {
+                assert.ok(reaches(from("prometheus"), brick.id, access.port), `${brick.id}:${access.port}`);
+                assert.equal(reaches(APPLICATION, brick.id, access.port), false, `${brick.id}:${access.port}`);
+            }
+        }
+    });
+
+    it("lets users reach Grafana and applications the OTLP gateway, from any namespace", () => {
+        assert.ok(reaches(OUTSIDE, "grafana", GRAFANA_CONTAINER_PORT));
+        assert.ok(reaches(APPLICATION, "otel-gateway", OTLP_PORTS.grpc));
+        assert.ok(reaches(APPLICATION, "otel-gateway", OTLP_PORTS.http));
+        assert.equal(reaches(APPLICATION, "prometheus", 9090), false);
+        assert.ok(reaches(from("remediator"), "prometheus", 9090), "the remediator polls its alerts");
+    });
+});
+
+describe("network policies: a sub", () => {
+    const { reaches, from, flows } = cluster(testSub());
+
+    it("runs only Prometheus, its operator and exporter, the OTLP gateway and the remediator as bricks", () => {
+        assert.deepEqual(flows.map((b) => b.id).sort(), [
+            "kube-state-metrics",
+            "otel-gateway",
+            "prometheus",
+            "prometheus-operator",
+            "remediator",
+        ]);
+    });
+
+    it("opens the OTLP gateway to applications and Prometheus' API to itself and the remediator only", () => {
+        assert.ok(reaches(APPLICATION, "otel-gateway", OTLP_PORTS.grpc));
+        assert.ok(reaches(from("remediator"), "prometheus", 9090));
+        assert.equal(reaches(APPLICATION, "prometheus", 9090), false);
+        assert.equal(reaches(OUTSIDE, "prometheus", 9090), false);
+        assert.ok(reaches(from("prometheus"), "prometheus-operator", OPERATOR_HTTP_PORT));
+    });
+});
+
+describe("network policies: the table's ports are those the bricks' values keep", () => {
     const main = testMain();
     const tls = { secretName: "server-tls", revision: "r" };
     const identity = { secretName: "cluster-client-tls", revision: "r" };
-    const opened = new Set(entrypoints(main).map((e) => e.port));
-    const openedOnSub = new Set(entrypoints(testSub()).map((e) => e.port));
+    const port = (id: BrickId, config: StackConfig = main) =>
+        new Set(
+            brickFlows(config)
+                .find((b) => b.id === id)
+                ?.ports.map((p) => p.port),
+        );
 
     it("metrics: Thanos Receive router's remote-write port, the chart's default that the values keep", () => {
         const router = (thanosValues({ config: main, receiveTls: tls }) as Values).receive.router as Values;
         assert.equal("httpRemoteWritePort" in router, false);
         assert.equal(chartDefaults(charts.thanos).receive.router.httpRemoteWritePort, INGEST.metrics.targetPort);
-        assert.ok(opened.has(INGEST.metrics.targetPort));
+        assert.ok(port("thanos-receive-router").has(INGEST.metrics.targetPort));
     });
 
     it("logs: the Loki gateway's container port, the chart's default that the values keep", () => {
         const gateway = (lokiValues({ config: main, gatewayTls: tls }) as Values).gateway as Values;
         assert.equal("containerPort" in gateway, false);
         assert.equal(chartDefaults(charts.loki).gateway.containerPort, INGEST.logs.targetPort);
-        assert.ok(opened.has(INGEST.logs.targetPort));
+        assert.ok(port("loki-gateway").has(INGEST.logs.targetPort));
     });
 
     it("traces: Tempo's OTLP gRPC receiver, monolithic and distributed", () => {
-        const grpc = tempoReceivers().otlp.protocols.grpc.endpoint;
-        assert.equal(grpc, `0.0.0.0:${INGEST.traces.targetPort}`);
+        assert.equal(tempoReceivers().otlp.protocols.grpc.endpoint, `0.0.0.0:${INGEST.traces.targetPort}`);
         const large = testMain({ profile: "large", storage: TEST_S3_STORAGE });
         const distributed = tempoDistributedValues({ config: large, serverTls: tls, identity }) as Values;
         assert.equal("port" in distributed.traces.otlp.grpc, false);
         assert.equal(chartDefaults(charts.tempoDistributed).traces.otlp.grpc.port, INGEST.traces.targetPort);
-        assert.ok(opened.has(INGEST.traces.targetPort));
+        assert.ok(port("tempo").has(INGEST.traces.targetPort));
     });
 
     it("alerts: the alert ingest front's exposed listener", () => {
         const spec = alertIngestSpec(main.namespace);
-        assert.equal(spec.expose, "alerts");
         assert.deepEqual(
             spec.listeners.map((l) => l.targetPort),
             [INGEST.alerts.targetPort],
         );
-        assert.ok(opened.has(INGEST.alerts.targetPort));
+        assert.ok(port("alert-ingest").has(INGEST.alerts.targetPort));
     });
 
     it("Grafana: its container port, the chart's service.targetPort, which the values keep", () => {
         const values = grafanaValues({ config: main, clientRevision: "r" }) as Values;
         assert.equal("service" in values, false);
         assert.equal(chartDefaults(charts.grafana).service.targetPort, GRAFANA_CONTAINER_PORT);
-        assert.ok(opened.has(GRAFANA_CONTAINER_PORT));
-        assert.equal(openedOnSub.has(GRAFANA_CONTAINER_PORT), false, "no Grafana on a sub");
+        assert.ok(port("grafana").has(GRAFANA_CONTAINER_PORT));
     });
 
     it("the OTLP gateway: the ports its receivers bind, which the chart's container ports match, on both roles", () => {
@@ -232,32 +275,25 @@ describe("network policies: the entrypoints are the ports the serving bricks lis
             const receivers = (gatewayConfig({ config, tempo, identity }) as Values).receivers.otlp.protocols;
             assert.equal(receivers.grpc.endpoint, `\${env:MY_POD_IP}:${OTLP_PORTS.grpc}`);
             assert.equal(receivers.http.endpoint, `\${env:MY_POD_IP}:${OTLP_PORTS.http}`);
-            const ports = new Set(entrypoints(config).map((e) => e.port));
-            assert.ok(ports.has(OTLP_PORTS.grpc) && ports.has(OTLP_PORTS.http), config.role);
+            assert.ok(port("otel-gateway", config).has(OTLP_PORTS.grpc), config.role);
         }
         const chartPorts = chartDefaults(charts.opentelemetryCollector).ports;
         assert.equal(chartPorts.otlp.containerPort, OTLP_PORTS.grpc);
         assert.equal(chartPorts["otlp-http"].containerPort, OTLP_PORTS.http);
     });
 
-    it("the operator's admission webhooks: on by chart default, served by the operator on its TLS port", () => {
-        const operator = chartDefaults(charts.kubePrometheusStack).prometheusOperator;
-        assert.equal(operator.admissionWebhooks.enabled, true);
-        assert.equal(operator.admissionWebhooks.deployment.enabled, false, "no webhook Deployment of its own");
-        assert.equal(operator.tls.enabled, true);
-        assert.equal(operator.tls.internalPort, OPERATOR_WEBHOOK_PORT);
+    it("the operator: webhooks and TLS off, so it serves only plain metrics on the port the table opens to Prometheus", () => {
         for (const config of [main, testSub()]) {
             const values = kpsValues({ config, agentsNamespace: agentsNamespaceName(config.namespace) }) as Values;
-            const ours = values.prometheusOperator as Values;
-            for (const key of ["admissionWebhooks", "tls", "enabled"]) {
-                assert.equal(key in ours, false, `${config.role}: prometheusOperator.${key} is set; review the policy`);
-            }
-            assert.ok(new Set(entrypoints(config).map((e) => e.port)).has(OPERATOR_WEBHOOK_PORT), config.role);
+            const operator = values.prometheusOperator as Values;
+            assert.equal(operator.admissionWebhooks.enabled, false);
+            assert.equal(operator.tls.enabled, false);
+            assert.deepEqual([...port("prometheus-operator", config)], [OPERATOR_HTTP_PORT]);
         }
     });
 });
 
-describe("network policies: the component in the main program (LoadBalancer exposure)", () => {
+describe("network policies: the component in the main program", () => {
     let result: RenderResult;
     const policies = () => result.records.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy");
     const byName = (name: string): ResourceRecord => {
@@ -292,56 +328,37 @@ describe("network policies: the component in the main program (LoadBalancer expo
     });
 
     it("creates each namespace's deny after the policies that let traffic in", () => {
-        const urn = (name: string) => byName(name).urn;
-        assert.deepEqual(byName("hub-network-policies-core-default-deny-ingress").options.dependsOn.sort(), [
-            urn("hub-network-policies-core-allow-entrypoints"),
-            urn("hub-network-policies-core-allow-from-stack"),
-        ]);
-        assert.deepEqual(byName("hub-network-policies-agents-default-deny-ingress").options.dependsOn, [
-            urn("hub-network-policies-agents-allow-from-stack"),
-        ]);
-        assert.deepEqual(byName("hub-network-policies-core-allow-from-stack").options.dependsOn, []);
-    });
-
-    it("opens every target port of the ingest LoadBalancer Services", () => {
-        const entry = byName("hub-network-policies-core-allow-entrypoints").inputs.spec as Values;
-        const open = new Set((entry.ingress[0].ports as { port: number }[]).map((p) => p.port));
-        const balancers = result.records.filter(
-            (r) => r.type === "kubernetes:core/v1:Service" && (r.inputs.spec as Values).type === "LoadBalancer",
-        );
-        assert.equal(balancers.length, INGEST_SIGNALS.length);
-        for (const service of balancers) {
-            for (const port of (service.inputs.spec as Values).ports as { targetPort: number }[]) {
-                assert.ok(open.has(port.targetPort), `${service.name}: target port ${port.targetPort} is not open`);
-            }
-        }
+        const deny = byName("hub-network-policies-core-default-deny-ingress");
+        const allows = policies()
+            .filter((r) => r.name.startsWith("hub-network-policies-core-allow-"))
+            .map((r) => r.urn)
+            .sort();
+        assert.ok(allows.length > 10);
+        assert.deepEqual([...deny.options.dependsOn].sort(), allows);
+        assert.deepEqual(byName("hub-network-policies-agents-default-deny-ingress").options.dependsOn, []);
     });
 });
 
 describe("network policies: docs/security.md", () => {
     const doc = fs.readFileSync(path.join(projectDir, "docs", "security.md"), "utf8");
 
-    it("lists the entrypoint ports of each role as the policies open them", () => {
-        for (const [role, config] of [
-            ["main", testMain()],
-            ["sub", testSub()],
-        ] as const) {
-            const row = doc
-                .split("\n")
-                .find(
-                    (line) =>
-                        /^\| `<namespace>` +\|/.test(line) &&
-                        line.includes(`| ${role} `) &&
-                        line.includes("`allow-entrypoints`"),
-                );
-            assert.ok(row, `docs/security.md: no allow-entrypoints row for ${role}`);
-            const cells = row.split("|").map((c) => c.trim());
-            const listed = (cells[5] ?? "").match(/\d+/g)?.map(Number) ?? [];
-            assert.deepEqual(
-                listed,
-                entrypoints(config).map((e) => e.port),
-                `docs/security.md: the ${role} ports of allow-entrypoints`,
-            );
+    it("lists every port of every brick of the flow table, with who may connect", () => {
+        const rows = doc.split("\n").filter((line) => line.startsWith("| `allow-"));
+        for (const config of [testMain(), testSub()]) {
+            for (const brick of brickFlows(config)) {
+                for (const access of brick.ports) {
+                    const row = rows.find(
+                        (r) =>
+                            r.startsWith(`| \`${allowPolicyName(brick.id)}\``) &&
+                            r.includes(`| ${access.port}/${access.protocol} `),
+                    );
+                    assert.ok(row, `docs/security.md: no row for ${brick.id} ${access.port}/${access.protocol}`);
+                    const clients = access.from.map((p) => ("brick" in p ? `\`${p.brick}\`` : "anywhere"));
+                    for (const client of clients.length > 0 ? clients : ["nobody"]) {
+                        assert.ok(row.includes(client), `docs/security.md: ${brick.id} ${access.port} lacks ${client}`);
+                    }
+                }
+            }
         }
     });
 });

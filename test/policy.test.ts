@@ -736,6 +736,26 @@ describe("policy pack: load-balancers-only-for-ingest", () => {
         ]);
     });
 
+    it("holds NodePort Services to the same rule: ingest endpoints only, each with its one port", async () => {
+        const nodePort = (name: string, ports: Record<string, unknown>[]): Subject =>
+            resource(SERVICE, name, {
+                metadata: { name, namespace: "observability" },
+                spec: { type: "NodePort", selector: { app: "x" }, ports },
+            });
+        const ok = nodePort("logs-ingest-np", [
+            { name: "logs", port: logs.port, targetPort: logs.targetPort, nodePort: 30443 },
+        ]);
+        assert.deepEqual(await violations(policy, ok), []);
+        assert.deepEqual(await violations(policy, nodePort("grafana", [{ port: 80, targetPort: 3000 }])), [
+            "Service observability/grafana: type NodePort is reserved for the ingest endpoints " +
+                "(metrics-ingest-np, logs-ingest-np, traces-ingest-np, alerts-ingest-np)",
+        ]);
+        assert.deepEqual(await violations(policy, nodePort("logs-ingest-np", [{ port: 3100 }])), [
+            `Service observability/logs-ingest-np: a NodePort for logs ingest must expose only port ${logs.port} ` +
+                `(target ${logs.targetPort}), not 3100->3100`,
+        ]);
+    });
+
     it("ignores Services of other types", async () => {
         const clusterIp = resource(SERVICE, "grafana", {
             metadata: { name: "grafana" },

@@ -62,10 +62,25 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:monitoring.coreos.com/v1:PrometheusRule | hub-metrics-certificate-rules | obs:index:Metrics::hub-metrics",
             "kubernetes:monitoring.coreos.com/v1:PrometheusRule | hub-metrics-rules | obs:index:Metrics::hub-metrics",
             "kubernetes:monitoring.coreos.com/v1:ServiceMonitor | hub-remediator-metrics | obs:index:Remediator::hub-remediator",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-agents-allow-from-stack | obs:index:NetworkPolicies::hub-network-policies",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-agents-default-deny-ingress | obs:index:NetworkPolicies::hub-network-policies",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-entrypoints | obs:index:NetworkPolicies::hub-network-policies",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-from-stack | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-alert-ingest | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-alertmanager | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-grafana | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-kube-state-metrics | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-loki | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-loki-gateway | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-otel-gateway | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-prometheus | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-prometheus-operator | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-query-gateway | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-remediator | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-tempo | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-thanos-compact | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-thanos-query | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-thanos-receive-ingestor | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-thanos-receive-router | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-thanos-rule | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-thanos-store-gateway | obs:index:NetworkPolicies::hub-network-policies",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-default-deny-ingress | obs:index:NetworkPolicies::hub-network-policies",
             "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole | hub-remediator-role | obs:index:Remediator::hub-remediator",
             "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding | hub-remediator-binding | obs:index:Remediator::hub-remediator",
@@ -100,9 +115,9 @@ describe("program: main stack with S3 storage", () => {
         // Secret and its three dashboard ConfigMaps, the Alertmanager configuration Secret, the fleet
         // rules ConfigMap, two PrometheusRules (cluster rules, certificate rules), and the remediator's
         // ConfigMap, Deployment, Service, ServiceAccount, ServiceMonitor, ClusterRole and binding, and
-        // the report's ConfigMap, ServiceAccount and CronJob, and five NetworkPolicies (a default deny
-        // and the stack's own traffic in each namespace, the entrypoints in the core one).
-        assert.equal(kubernetesObjects.length, 2 + 1 + 9 + 1 + 4 + 7 + 2 * 3 + 1 + 1 + 3 + 1 + 1 + 2 + 7 + 3 + 5);
+        // the report's ConfigMap, ServiceAccount and CronJob, and twenty NetworkPolicies (a default
+        // deny in each namespace, one policy per brick that takes connections in the core one).
+        assert.equal(kubernetesObjects.length, 2 + 1 + 9 + 1 + 4 + 7 + 2 * 3 + 1 + 1 + 3 + 1 + 1 + 2 + 7 + 3 + 20);
         for (const record of kubernetesObjects) {
             assert.match(record.provider ?? "", /[:$]pulumi:providers:kubernetes::kubernetes::/, record.name);
         }

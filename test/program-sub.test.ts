@@ -29,10 +29,12 @@ describe("program: example sub stack in preview", () => {
             "kubernetes:monitoring.coreos.com/v1:PodMonitor | sub-eu-1-logs-vector-metrics | obs:index:Logs::sub-eu-1-logs",
             "kubernetes:monitoring.coreos.com/v1:PrometheusRule | sub-eu-1-metrics-rules | obs:index:Metrics::sub-eu-1-metrics",
             "kubernetes:monitoring.coreos.com/v1:ServiceMonitor | sub-eu-1-remediator-metrics | obs:index:Remediator::sub-eu-1-remediator",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-agents-allow-from-stack | obs:index:NetworkPolicies::sub-eu-1-network-policies",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-agents-default-deny-ingress | obs:index:NetworkPolicies::sub-eu-1-network-policies",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-core-allow-entrypoints | obs:index:NetworkPolicies::sub-eu-1-network-policies",
-            "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-core-allow-from-stack | obs:index:NetworkPolicies::sub-eu-1-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-core-allow-kube-state-metrics | obs:index:NetworkPolicies::sub-eu-1-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-core-allow-otel-gateway | obs:index:NetworkPolicies::sub-eu-1-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-core-allow-prometheus | obs:index:NetworkPolicies::sub-eu-1-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-core-allow-prometheus-operator | obs:index:NetworkPolicies::sub-eu-1-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-core-allow-remediator | obs:index:NetworkPolicies::sub-eu-1-network-policies",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy | sub-eu-1-network-policies-core-default-deny-ingress | obs:index:NetworkPolicies::sub-eu-1-network-policies",
             "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole | sub-eu-1-remediator-role | obs:index:Remediator::sub-eu-1-remediator",
             "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding | sub-eu-1-remediator-binding | obs:index:Remediator::sub-eu-1-remediator",
@@ -70,10 +72,12 @@ describe("program: example sub stack in preview", () => {
             return `${String(metadata.namespace)}/${String(metadata.name)}`;
         });
         assert.deepEqual(where.sort(), [
-            "observability-agents/allow-from-stack",
             "observability-agents/default-deny-ingress",
-            "observability/allow-entrypoints",
-            "observability/allow-from-stack",
+            "observability/allow-kube-state-metrics",
+            "observability/allow-otel-gateway",
+            "observability/allow-prometheus",
+            "observability/allow-prometheus-operator",
+            "observability/allow-remediator",
             "observability/default-deny-ingress",
         ]);
         for (const policy of policies) assert.equal(containsUnknown(policy.inputs), false, policy.name);

@@ -85,8 +85,8 @@ describe("render failures", () => {
             "render: invalid stack configuration (2 problems):\n" +
                 "  observability:cluster.name: expected a DNS-1123 label (lowercase letters, digits and '-', at most " +
                 '63 characters), found "Main"; example: main\n' +
-                '  observability:exposure.kind: expected one of "traefik-passthrough", "loadbalancer", found ' +
-                '"nodeport"; example: traefik-passthrough\n',
+                '  observability:exposure.kind: expected one of "nodeport", "traefik-passthrough", "loadbalancer", ' +
+                'found "ingress"; example: nodeport\n',
         );
         assert.equal(fs.existsSync(path.dirname(out)), false);
     });

@@ -262,6 +262,11 @@ const VOLUME_MOUNT_FIELDS = "{name,mountPath,readOnly,recursiveReadOnly,subPath,
 const VOLUME_SOURCES = "{secret,configMap,projected,persistentVolumeClaim,emptyDir}";
 /** prometheus-operator RelabelConfig fields (camelCase; the CRD drops other keys silently). */
 const RELABEL_FIELDS = "{action,modulus,regex,replacement,separator,sourceLabels,targetLabel}";
+/** core/v1 PodAffinityTerm fields below a required pod affinity: a label selector and the topology key. */
+const podAffinityTerms = (prefix: string) => [
+    `${prefix}.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[].labelSelector.matchLabels.*`,
+    `${prefix}.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[].topologyKey`,
+];
 /** The scalar fields of core/v1 SecurityContext (of a container). */
 const SECURITY_CONTEXT_SCALARS =
     "{allowPrivilegeEscalation,privileged,procMount,readOnlyRootFilesystem,runAsGroup,runAsNonRoot,runAsUser}";
@@ -332,6 +337,10 @@ const CHART_RULES: Readonly<Record<string, ChartRule>> = {
             "grafana.sidecar.dashboards.annotations.*",
             // ServiceMonitor relabelings: RelabelConfig items (some defaults hold an item with fewer fields).
             `*.serviceMonitor.{metricRelabelings,relabelings}[].${RELABEL_FIELDS}`,
+            // `{}`: the Prometheus pods' labels (the bucket volume's co-location label)…
+            "prometheus.prometheusSpec.podMetadata.labels.*",
+            // …and core/v1 Affinity: the required pod affinity that puts them on the bucket's node.
+            ...podAffinityTerms("prometheus.prometheusSpec.affinity"),
         ],
     },
     thanos: {
@@ -360,6 +369,14 @@ const CHART_RULES: Readonly<Record<string, ChartRule>> = {
             "*.podAnnotations.*",
             // The same for receive.router and receive.ingestor.
             "*.*.podAnnotations.*",
+            // `{}`: label name to value on a component's pods (the bucket volume's co-location label).
+            "*.podLabels.*",
+            // The same for receive.ingestor.
+            "*.*.podLabels.*",
+            // `{}`: core/v1 Affinity of a component's pods: the required pod affinity to the bucket's node.
+            ...podAffinityTerms("*.affinity"),
+            // The same for receive.ingestor.
+            ...podAffinityTerms("*.*.affinity"),
         ],
     },
     loki: {
@@ -476,6 +493,8 @@ const CHART_RULES: Readonly<Record<string, ChartRule>> = {
             "storage.trace.s3.{bucket,endpoint,region,forcepathstyle,insecure}",
             // `[]`: core/v1 EnvFromSource items of every Tempo pod (the object-storage credentials Secret).
             "global.extraEnvFrom[].{secretRef,configMapRef}.{name,optional}",
+            // core/v1 SecurityContext of every component's container: the seccomp profile its default lacks.
+            "tempo.securityContext.seccompProfile.{type,localhostProfile}",
             // `{}`: core/v1 ResourceRequirements of a component.
             "*.resources.{requests,limits}.*",
             // `[]`: core/v1 Volume items of a component's pod (its certificates): the name…

@@ -27,7 +27,8 @@ export const BINARIES = {
 } as const;
 export type BinaryName = keyof typeof BINARIES;
 
-function onPath(name: string, searchPath: string): string | undefined {
+/** The first executable file called `name` in the directories of `searchPath`. */
+export function onPath(name: string, searchPath: string): string | undefined {
     for (const dir of searchPath.split(path.delimiter)) {
         if (dir === "") continue;
         const candidate = path.join(dir, name);

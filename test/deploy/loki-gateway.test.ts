@@ -8,21 +8,23 @@ import * as path from "node:path";
 import * as tls from "node:tls";
 import { after, before, describe, it } from "node:test";
 
-import { gatewayHttpSnippet, gatewayLocationSnippet, gatewayServerSnippet } from "../components/logs-values";
-import { tempPathsSnippet } from "../components/nginx-mtls";
-import { certificateSpecs, type CertificateSpec } from "../components/pki-profiles";
-import { locateNginx, NGINX_PACKAGE, nginxArgs, nginxVersion } from "../scripts/lib/harness/nginx";
-import { describeOutcome, request, REQUEST_TIMEOUT_MS, type Outcome } from "../scripts/lib/harness/https";
-import { freePort, HOST, startServer, stopServer, waitReady, type Server } from "../scripts/lib/harness/processes";
-import { issueCa, issueLeaf, writeTlsSecret, type Authority, type Issued } from "../scripts/lib/harness/x509";
-import { exampleMainConfig, tempDir } from "./helpers";
+import { INGEST } from "../../components/endpoints";
+import { LOKI_RELEASE } from "../../components/logs-values";
+import { certificateSpecs, type CertificateSpec } from "../../components/pki-profiles";
+import { TLS_MOUNT_DIR } from "../../components/tls-mount";
+import { locateNginx, NGINX_PACKAGE, nginxArgs, nginxVersion } from "../../scripts/lib/harness/nginx";
+import { describeOutcome, request, REQUEST_TIMEOUT_MS, type Outcome } from "../../scripts/lib/harness/https";
+import { freePort, HOST, startServer, stopServer, waitReady, type Server } from "../../scripts/lib/harness/processes";
+import { issueCa, issueLeaf, writeTlsSecret, type Authority, type Issued } from "../../scripts/lib/harness/x509";
+import { exampleMainConfig, tempDir } from "../helpers";
+import { stateOf, variants, type Variant } from "./context";
 
 /**
- * The Loki gateway as nginx runs it: the program's three nginx snippets, placed where the Loki
- * chart places them (http block, TLS server block, every proxying location), in a real nginx on
- * 127.0.0.1 with the logs-ingest server certificate. A recording HTTP server stands in for Loki,
- * so each case shows both what the client got and what, if anything, reached Loki, with which
- * X-Scope-OrgID.
+ * The Loki gateway as nginx runs it: the nginx.conf the pinned Loki chart templates from the
+ * example main stack's values (the program's snippets in the http, server and every location
+ * block, as the chart places them), in a real nginx on 127.0.0.1 with the logs-ingest server
+ * certificate. A recording HTTP server stands in for Loki, so each case shows both what the
+ * client got and what, if anything, reached Loki, with which X-Scope-OrgID.
  */
 
 const HOUR_MS = 3_600_000;
@@ -40,47 +42,83 @@ interface GatewayLayout {
     port: number;
     upstreamPort: number;
     tlsDir: string;
-    serverNames: string[];
 }
 
-const indent = (text: string, depth: number): string =>
-    text
-        .split("\n")
-        .map((line) => `${"    ".repeat(depth)}${line}`)
-        .join("\n");
+interface Rewrite {
+    /** Why the chart's line cannot run as it is on 127.0.0.1. */
+    what: string;
+    from: RegExp;
+    to: string;
+    /** How many places it must change: a chart that changes them makes the test say so. */
+    count: number | "some";
+}
 
 /**
- * nginx.conf for the gateway: the program's snippets verbatim, where the chart puts them. Like
- * the chart, push has its own exact location next to the catch-all one; both carry the
- * location snippet and proxy to Loki.
+ * The chart's nginx.conf, as the Loki chart templates it with the program's values, made to
+ * run on 127.0.0.1: only addresses, paths and logging change, each rewrite counted; every
+ * location, snippet and TLS directive stays the chart's own.
  */
-function nginxConf(layout: GatewayLayout): string {
-    const proxied = (match: string): string =>
-        [
-            `location ${match} {`,
-            indent(gatewayLocationSnippet(), 1),
-            `    proxy_pass http://${HOST}:${layout.upstreamPort};`,
-            "}",
-        ].join("\n");
-    return [
-        // One process: the nginx the test started is the whole server, and goes when it is stopped.
-        "master_process off;",
-        `error_log ${path.join(layout.dir, "error.log")} info;`,
-        "events {}",
-        "http {",
-        indent(tempPathsSnippet(layout.dir), 1),
-        "    access_log off;",
-        indent(gatewayHttpSnippet(), 1),
-        "    server {",
-        `        listen ${HOST}:${layout.port} ssl;`,
-        `        server_name ${layout.serverNames.join(" ")};`,
-        indent(proxied("/"), 2),
-        indent(proxied(`= ${PUSH_PATH}`), 2),
-        indent(gatewayServerSnippet(layout.tlsDir), 2),
-        "    }",
-        "}",
-        "",
-    ].join("\n");
+export function localGatewayConf(chartConf: string, layout: GatewayLayout): string {
+    const rewrites: Rewrite[] = [
+        // First: the paths written below are themselves under /tmp.
+        { what: "the pid file is the one the harness sets", from: /^pid\s+\S+;\n/m, to: "", count: 1 },
+        { what: "temporary files in the test's folder", from: /\/tmp\//g, to: `${layout.dir}/`, count: "some" },
+        { what: "one process, which the test starts and stops", from: /^/, to: "master_process off;\n", count: 1 },
+        {
+            what: "errors into a file at level info, where client verification failures are logged",
+            from: /^error_log\s+\/dev\/stderr;$/m,
+            to: `error_log ${path.join(layout.dir, "error.log")} info;`,
+            count: 1,
+        },
+        {
+            what: "no access log on the terminal",
+            from: /access_log\s+\/dev\/stderr\s+main;/g,
+            to: "access_log off;",
+            count: 1,
+        },
+        {
+            what: "no cluster DNS: every upstream is an address",
+            from: /^(\s*)resolver\s+\S+;$/m,
+            to: `$1resolver ${HOST};`,
+            count: 1,
+        },
+        {
+            what: "the container port, on 127.0.0.1 and a free port",
+            from: new RegExp(`^(\\s*)listen\\s+${INGEST.logs.targetPort} ssl;$`, "m"),
+            to: `$1listen ${HOST}:${layout.port} ssl;`,
+            count: 1,
+        },
+        {
+            what: "no IPv6 listener",
+            from: new RegExp(`^\\s*listen\\s+\\[::\\]:${INGEST.logs.targetPort} ssl;\\n`, "m"),
+            to: "",
+            count: 1,
+        },
+        {
+            what: "Loki's Services: the recording stand-in",
+            from: /http:\/\/[a-z0-9.-]+\.svc\.cluster\.local:3100/g,
+            to: `http://${HOST}:${layout.upstreamPort}`,
+            count: "some",
+        },
+        { what: "the certificates' folder", from: new RegExp(TLS_MOUNT_DIR, "g"), to: layout.tlsDir, count: 3 },
+    ];
+    let conf = chartConf;
+    for (const rewrite of rewrites) {
+        const found =
+            conf.match(
+                new RegExp(
+                    rewrite.from.source,
+                    rewrite.from.flags.includes("g") ? rewrite.from.flags : `${rewrite.from.flags}g`,
+                ),
+            )?.length ?? 0;
+        if (rewrite.count === "some" ? found === 0 : found !== rewrite.count) {
+            throw new Error(
+                `the chart's nginx.conf changed: "${rewrite.what}" matches ${found} times, expected ${rewrite.count}`,
+            );
+        }
+        conf = conf.replace(rewrite.from, rewrite.to);
+    }
+    return conf;
 }
 
 // --- config and certificates ----------------------------------------------------------------
@@ -267,9 +305,14 @@ describe("Loki gateway: a real nginx running the program's snippets on fleet cer
         const port = await freePort();
         const tlsDir = writeTlsSecret(path.join(work, "tls"), await issueLeaf(gatewaySpec, ca), ca);
         assert.ok(externalName && inClusterName, "the gateway certificate lacks its external or in-cluster name");
+        const state = await stateOf(variants()[0] as Variant);
+        const loki = state.charts.find((c) => c.release === LOKI_RELEASE);
+        const map = loki?.objects.find((o) => o.kind === "ConfigMap" && o.metadata.name === `${LOKI_RELEASE}-gateway`);
+        const chartConf = (map?.data as Record<string, string> | undefined)?.["nginx.conf"];
+        assert.ok(chartConf, "the Loki chart rendered no gateway nginx.conf");
         fs.writeFileSync(
             path.join(work, "nginx.conf"),
-            nginxConf({ dir: work, port, upstreamPort, tlsDir, serverNames: [externalName, inClusterName] }),
+            localGatewayConf(chartConf, { dir: work, port, upstreamPort, tlsDir }),
         );
         fs.writeFileSync(errorLog, "");
 
@@ -293,7 +336,7 @@ describe("Loki gateway: a real nginx running the program's snippets on fleet cer
         if (server !== undefined) await new Promise((resolve) => server.close(resolve));
     });
 
-    it("passes nginx -t with the three snippets in the http, server and location blocks", () => {
+    it("passes nginx -t with the chart's configuration and the program's snippets in it", () => {
         assert.ok(configTest, "nginx -t did not run");
         assert.equal(configTest.status, 0, configTest.output);
         assert.match(configTest.output, /syntax is ok/);

@@ -1,0 +1,68 @@
+/**
+ * `npm run bench:manifests`: times `npm run render -- --manifests` of the main stack with 50 sub
+ * clusters, as a whole process, and the share Helm takes of it, and writes the figures to
+ * docs/benchmarks.md. Needs the charts (`npm run charts`).
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+import { median, stackFileWithSubs, timedRender } from "./bench";
+import { chartCacheDir, locateCharts } from "./lib/chart-cache";
+
+const projectDir = path.resolve(__dirname, "..");
+const SUBS = 50;
+const RUNS = 3;
+
+interface Sample {
+    wallMs: number;
+    programMs: number;
+    helmMs: number;
+    chartObjects: number;
+}
+
+function renderOnce(stackFile: string, outDir: string): Sample {
+    const { wallMs, timing } = timedRender(stackFile, SUBS, outDir, ["--manifests"]);
+    return {
+        wallMs,
+        programMs: timing.programMs ?? NaN,
+        helmMs: timing.helmMs ?? NaN,
+        chartObjects: timing.chartObjects ?? 0,
+    };
+}
+
+function main(): void {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-manifests-"));
+    let samples: Sample[];
+    try {
+        const file = stackFileWithSubs(dir, SUBS);
+        samples = Array.from({ length: RUNS }, (_, i) => renderOnce(file, path.join(dir, `out-${i}`)));
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const located = [...locateCharts(chartCacheDir(projectDir)).values()];
+    const source = located.every((c) => c.verified)
+        ? "the verified chart archives"
+        : "charts from unpacked folders (not the verified archives)";
+    const wall = median(samples.map((s) => s.wallMs));
+    const helm = median(samples.map((s) => s.helmMs));
+    const program = median(samples.map((s) => s.programMs));
+    const section = [
+        "<!-- manifests-bench:start -->",
+        `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} cores, Node ${process.version}, ` +
+            `median of ${RUNS} runs of \`npm run render -- --stack <main with ${SUBS} subs> --manifests\`, ${source}.`,
+        "",
+        "| whole process | program | Helm (templating, parsing, checks of the chart output) | Helm's share | chart-made objects |",
+        "| ---: | ---: | ---: | ---: | ---: |",
+        `| ${wall.toFixed(0)} ms | ${program.toFixed(0)} ms | ${helm.toFixed(0)} ms | ${((100 * helm) / wall).toFixed(0)} % | ${samples[0]?.chartObjects ?? 0} |`,
+        "<!-- manifests-bench:end -->",
+    ].join("\n");
+    const doc = path.join(projectDir, "docs", "benchmarks.md");
+    const current = fs.readFileSync(doc, "utf8");
+    const markers = /<!-- manifests-bench:start -->[\s\S]*<!-- manifests-bench:end -->/;
+    if (!markers.test(current)) throw new Error(`${doc} has no manifests-bench markers`);
+    fs.writeFileSync(doc, current.replace(markers, section));
+    process.stdout.write(`${section}\n`);
+}
+
+main();
