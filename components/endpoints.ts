@@ -51,12 +51,14 @@ export const INGEST: Record<IngestSignal, IngestService> = {
     },
     traces: {
         host: "traces",
-        service: "tempo",
+        // nginx before Tempo's OTLP receiver, verifying client certificates and setting the
+        // tenant from them (Tempo has no certificate-to-tenant mapping of its own).
+        service: "traces-ingest",
         port: 4317,
         targetPort: 4317,
         scheme: "grpc",
         path: "",
-        description: "OTLP over gRPC to Tempo's distributor",
+        description: "OTLP over gRPC to Tempo, behind the client-verifying trace ingest",
     },
     alerts: {
         host: "alerts",
@@ -74,6 +76,13 @@ export const INGEST: Record<IngestSignal, IngestService> = {
  * certificates: services of main read the fleet's metrics and traces there.
  */
 export const QUERY_GATEWAY = "query-gateway";
+
+/**
+ * The one name every Thanos StoreAPI's certificate carries: Query reaches its stores by IP
+ * (DNS discovery) and verifies that name instead (`--grpc-client-server-name`), the Receive router
+ * likewise for the ingestors. Not a Service.
+ */
+export const THANOS_STORE_NAME = "thanos-store";
 
 /** Port of the Traefik entrypoint that passes TLS through by SNI. */
 export const PASSTHROUGH_PORT = 443;

@@ -8,6 +8,7 @@ import { annotationKeys, DASHBOARD_LABEL, FOLDER_ANNOTATION } from "./labels";
 import { alertIngestSpec, frontUrl, queryGatewaySpec } from "./mtls-front";
 import { tlsSecretName } from "./pki-profiles";
 import { RESOURCES } from "./resources";
+import { TEMPO_TENANT_HEADER } from "./traces-values";
 
 /**
  * Grafana on main: chart values, and the datasources it reads the fleet through. Pure
@@ -111,8 +112,11 @@ export interface Datasource {
 /** Client TLS on every datasource: send Grafana's certificate, verify the server with the fleet CA (P21). */
 const TLS_JSON = { tlsAuth: true, tlsAuthWithCACert: true, tlsSkipVerify: false } as const;
 
-/** The tenants Grafana reads logs of: every cluster of the fleet, as Loki's multi-tenant syntax. */
-export function logTenants(config: MainConfig): string {
+/**
+ * The tenants Grafana reads logs and traces of: every cluster of the fleet, in the multi-tenant
+ * syntax Loki and Tempo share.
+ */
+export function fleetTenants(config: MainConfig): string {
     return [config.cluster.name, ...config.subClusters.map((s) => s.name)].join("|");
 }
 
@@ -167,7 +171,7 @@ export function datasources(config: MainConfig): Datasource[] {
                     },
                 ],
             },
-            secureJsonData: { httpHeaderValue1: logTenants(config) },
+            secureJsonData: { httpHeaderValue1: fleetTenants(config) },
         },
         {
             ...base,
@@ -216,8 +220,10 @@ export function datasources(config: MainConfig): Datasource[] {
                 // Streaming speaks gRPC to Tempo; the query gateway forwards HTTP/1.1 reads only.
                 streamingEnabled: { search: false, metrics: false },
                 traceQuery: { timeShiftEnabled: true, ...window },
+                // One tenant per cluster: the query gateway passes the header on to Tempo.
+                httpHeaderName1: TEMPO_TENANT_HEADER,
             },
-            secureJsonData: {},
+            secureJsonData: { httpHeaderValue1: fleetTenants(config) },
         },
         {
             ...base,

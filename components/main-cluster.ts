@@ -10,7 +10,7 @@ import { Grafana } from "./grafana";
 import { Logs } from "./logs";
 import { OBJECT_STORAGE_SECRET } from "./logs-values";
 import { Metrics } from "./metrics";
-import { alertIngestSpec, MtlsFront, queryGatewaySpec } from "./mtls-front";
+import { alertIngestSpec, MtlsFront, queryGatewaySpec, traceIngestSpec } from "./mtls-front";
 import { Pki, type CertificateStatus } from "./pki";
 import { Remediator } from "./remediator";
 import { Reporter } from "./reporter";
@@ -79,6 +79,7 @@ export class MainCluster extends pulumi.ComponentResource {
                         secretName: tlsSecretName({ profile: "thanos-receive", kind: "server" }),
                         revision: pki.revisions["thanos-receive"] ?? "",
                     },
+                    caRevision: pki.revisions["ca"] ?? "",
                     certificates: pki.certificates.apply((all) =>
                         Object.entries(all).map(([id, status]) => ({ id, ...status })),
                     ),
@@ -141,11 +142,28 @@ export class MainCluster extends pulumi.ComponentResource {
                     revision: pki.revisions[`cluster-${config.cluster.name}`] ?? "",
                 },
                 tempoTls: {
-                    secretName: tlsSecretName({ profile: "tempo", kind: "server" }),
-                    revision: pki.revisions["tempo"] ?? "",
+                    secretName: tlsSecretName({ profile: "tempo-receiver", kind: "server" }),
+                    revision: pki.revisions["tempo-receiver"] ?? "",
                 },
             },
             { parent: this, dependsOn: [namespaces, pki, metrics.prometheusStack] },
+        );
+
+        new MtlsFront(
+            `${name}-trace-ingest`,
+            {
+                config,
+                spec: traceIngestSpec(config),
+                tls: {
+                    secretName: tlsSecretName({ profile: "tempo", kind: "server" }),
+                    revision: pki.revisions["tempo"] ?? "",
+                },
+                upstreamTls: {
+                    secretName: tlsSecretName({ profile: "traces-ingest", kind: "client" }),
+                    revision: pki.revisions["traces-ingest"] ?? "",
+                },
+            },
+            { parent: this, dependsOn: [namespaces, pki] },
         );
 
         new Grafana(

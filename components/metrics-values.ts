@@ -1,17 +1,17 @@
-import { createHash } from "node:crypto";
-
+import type * as k8s from "@pulumi/kubernetes";
 import { stringify } from "yaml";
 
 import { durationHours, receiverNeedsCredential, type MainConfig, type StackConfig } from "../config";
 import { EVALUATION_INTERVAL_SECONDS, REPLACED_DEFAULT_ALERTS } from "../alerts";
 import { OPT_OUT_ANNOTATION } from "../remediator/keys";
 import { ALERTMANAGER_CONFIG_SECRET, RECEIVER_CREDENTIALS_SECRET } from "./alertmanager-config";
-import { FLEET_RULES_CONFIGMAP, fleetRulesFile } from "./alerting";
+
 import { annotationKeys, DASHBOARD_LABEL, FOLDER_ANNOTATION, FOLDERS, labelKeys } from "./labels";
-import type { IngestEndpoint } from "./endpoints";
+import { inClusterEndpoint, inClusterNames, THANOS_STORE_NAME, type IngestEndpoint } from "./endpoints";
 import type { RemoteWriteSpec } from "./remote-write";
 import { mebibytes, PROMETHEUS_STORAGE, REPLICAS, RESOURCES } from "./resources";
-import { TLS_MOUNT_DIR } from "./tls-mount";
+import { CLUSTER_IDENTITY_SECRET, tlsSecretName } from "./pki-profiles";
+import { clientTlsFiles, TLS_MOUNT_DIR } from "./tls-mount";
 
 /**
  * Helm values of the metrics bricks, as pure functions of the configuration: kube-prometheus-stack
@@ -22,6 +22,10 @@ import { TLS_MOUNT_DIR } from "./tls-mount";
 /** Release names, fixed so that Service names are known: `kps-alertmanager`, `thanos-query`... */
 export const KPS_RELEASE = "kps";
 export const THANOS_RELEASE = "thanos";
+/** The Ruler's headless Service, which Query discovers it by, as the chart named it. */
+export const RULER_HEADLESS_SERVICE = `${THANOS_RELEASE}-rule-headless`;
+/** The external label that tells the Ruler's replicas apart, dropped from its alerts. */
+export const RULER_REPLICA_LABEL = "rule_replica";
 
 /** The Secret holding Thanos' object storage configuration, and its key. */
 export const OBJSTORE_SECRET = "thanos-objstore";
@@ -59,6 +63,8 @@ export interface KpsInput {
     agentsNamespace: string;
     /** Sub clusters: where metrics and alerts go, with the cluster identity Secret. */
     ship?: { remoteWrite: RemoteWriteSpec; alerts: IngestEndpoint; identitySecret: string };
+    /** Main: the fleet CA's revision, which rolls the Prometheus pods (their sidecar's client CA). */
+    caRevision?: string;
 }
 
 function pvc(size: string, storageClass: string | undefined) {
@@ -81,9 +87,7 @@ export function alertmanagerEndpoint(alerts: IngestEndpoint, identitySecret: str
         api_version: "v2",
         static_configs: [{ targets: [`${alerts.serverName}:${alerts.port}`] }],
         tls_config: {
-            ca_file: `${dir}/ca.crt`,
-            cert_file: `${dir}/tls.crt`,
-            key_file: `${dir}/tls.key`,
+            ...clientTlsFiles(dir),
             server_name: alerts.serverName,
             min_version: "TLS13",
         },
@@ -126,21 +130,37 @@ export function kpsValues(input: KpsInput): Record<string, unknown> {
         ];
     }
     if (isMain) {
+        // Main's own alerts take the sub clusters' path: the alert ingest, with main's cluster
+        // certificate, rather than the chart's plain in-cluster hop to Alertmanager.
+        prometheusSpec.disableAlerting = true;
+        prometheusSpec.secrets = [CLUSTER_IDENTITY_SECRET];
+        prometheusSpec.additionalAlertManagerConfigs = [
+            alertmanagerEndpoint(inClusterEndpoint("alerts", config.namespace), CLUSTER_IDENTITY_SECRET),
+        ];
+        const filesystem = config.storage.kind === "filesystem";
+        const storeTls = storeServerTls();
         prometheusSpec.thanos = {
             objectStorageConfig: { existingSecret: { name: OBJSTORE_SECRET, key: OBJSTORE_KEY } },
             resources: res.thanosSidecar,
-            ...(config.storage.kind === "filesystem"
-                ? { volumeMounts: [{ name: OBJSTORE_CLAIM, mountPath: OBJSTORE_DIR }] }
-                : {}),
+            // The sidecar's StoreAPI over mTLS like every other: the operator honours file paths
+            // only (P5), mounted into the sidecar whole (it copies a mount's name and path only).
+            grpcServerTlsConfig: {
+                certFile: `${STORE_TLS_DIR}/tls.crt`,
+                keyFile: `${STORE_TLS_DIR}/tls.key`,
+                caFile: `${STORE_TLS_DIR}/ca.crt`,
+            },
+            volumeMounts: [
+                ...(filesystem ? [{ name: OBJSTORE_CLAIM, mountPath: OBJSTORE_DIR }] : []),
+                { name: storeTls.mount.name, mountPath: storeTls.mount.mountPath },
+            ],
         };
-        if (config.storage.kind === "filesystem") {
-            prometheusSpec.volumes = [objstoreVolume()];
-        }
+        prometheusSpec.volumes = [...(filesystem ? [objstoreVolume()] : []), storeTls.volume];
         const colocation = bucketColocation(config);
-        if (colocation !== undefined) {
-            prometheusSpec.podMetadata = { labels: colocation.labels };
-            prometheusSpec.affinity = colocation.affinity;
-        }
+        prometheusSpec.podMetadata = {
+            ...(colocation !== undefined ? { labels: colocation.labels } : {}),
+            annotations: { [annotationKeys.certificateRevision]: input.caRevision ?? "" },
+        };
+        if (colocation !== undefined) prometheusSpec.affinity = colocation.affinity;
     }
 
     return {
@@ -236,7 +256,7 @@ function objstoreVolume() {
  */
 export function bucketColocation(
     config: MainConfig,
-): { labels: Record<string, string>; affinity: unknown } | undefined {
+): { labels: Record<string, string>; affinity: k8s.types.input.core.v1.Affinity } | undefined {
     if (config.storage.kind !== "filesystem" || config.storage.accessMode !== "ReadWriteOnce") return undefined;
     const labels = { [labelKeys.bucketVolume]: OBJSTORE_CLAIM };
     return {
@@ -279,6 +299,11 @@ export interface ThanosInput {
     config: MainConfig;
     /** Name of the `kubernetes.io/tls` Secret of the remote-write listener, and its revision. */
     receiveTls: { secretName: string; revision: string };
+    /**
+     * Revision of the fleet CA: Thanos reloads its certificates when their files change, but
+     * reads a client CA only at start, so a new CA rolls the pods.
+     */
+    caRevision: string;
 }
 
 /** Compactor flags from the retention contract: how long each resolution is kept. */
@@ -290,44 +315,122 @@ export function compactorRetentionArgs(retention: MainConfig["retention"]["metri
     ];
 }
 
-/** Thanos (stevehipwell chart) values for main. */
+/** Where a Thanos brick mounts the StoreAPI server certificate (`thanos-store`). */
+export const STORE_TLS_DIR = "/etc/observability/store-tls";
+/** Where a Thanos brick mounts the client certificate it dials StoreAPIs with. */
+export const STORE_CLIENT_TLS_DIR = "/etc/observability/store-client-tls";
+const STORE_TLS_VOLUME = "store-tls";
+const STORE_CLIENT_TLS_VOLUME = "store-client-tls";
+
+/** The name every StoreAPI certificate carries, as clients verify it. */
+export function storeServerName(namespace: string): string {
+    return inClusterNames(THANOS_STORE_NAME, namespace)[2] as string;
+}
+
+/** gRPC server TLS of a StoreAPI: its certificate, and client certificates from the fleet CA required. */
+export function storeServerArgs(dir: string = STORE_TLS_DIR): string[] {
+    return [
+        `--grpc-server-tls-cert=${dir}/tls.crt`,
+        `--grpc-server-tls-key=${dir}/tls.key`,
+        // A client CA makes the server require and verify client certificates.
+        `--grpc-server-tls-client-ca=${dir}/ca.crt`,
+        "--grpc-server-tls-min-version=1.3",
+    ];
+}
+
+/** A Secret volume and its mount, read-only. */
+function secretMount(volume: string, secretName: string, dir: string) {
+    return {
+        volume: { name: volume, secret: { secretName } },
+        mount: { name: volume, mountPath: dir, readOnly: true },
+    };
+}
+
+const storeServerTls = () =>
+    secretMount(STORE_TLS_VOLUME, tlsSecretName({ profile: "thanos-store", kind: "server" }), STORE_TLS_DIR);
+
+/** Thanos values for main: Query, Store Gateway, Compactor and Receive, every StoreAPI hop over mTLS. */
 export function thanosValues(input: ThanosInput): Record<string, unknown> {
-    const { config, receiveTls } = input;
+    const { config, receiveTls, caRevision } = input;
+    const ns = config.namespace;
     const res = RESOURCES[config.profile];
     const replicas = REPLICAS[config.profile];
     const storageClass = config.storage.kind === "filesystem" ? (config.storage.storageClass ?? null) : null;
     const persistence = (size: string) => ({ enabled: true, size, storageClass });
     const colocation = bucketColocation(config);
-    const shared =
+    const bucket =
         config.storage.kind === "filesystem"
             ? {
-                  extraVolumes: [objstoreVolume()],
-                  extraVolumeMounts: [{ name: OBJSTORE_CLAIM, mountPath: OBJSTORE_DIR }],
+                  volumes: [objstoreVolume()],
+                  mounts: [{ name: OBJSTORE_CLAIM, mountPath: OBJSTORE_DIR }],
                   ...(colocation !== undefined ? { podLabels: colocation.labels, affinity: colocation.affinity } : {}),
               }
-            : {};
-    const tlsVolume = "remote-write-tls";
+            : { volumes: [], mounts: [] };
+    const { volumes: bucketVolumes, mounts: bucketMounts, ...placement } = bucket;
+    const storeTls = storeServerTls();
+    const rolls = { podAnnotations: { [annotationKeys.certificateRevision]: caRevision } };
+    /** A StoreAPI component: the bucket when on a filesystem, its server certificate. */
+    const store = (args: string[] = []) => ({
+        extraArgs: [...storeServerArgs(), ...args],
+        extraVolumes: [...bucketVolumes, storeTls.volume],
+        extraVolumeMounts: [...bucketMounts, storeTls.mount],
+        ...placement,
+        ...rolls,
+    });
+    const queryClient = secretMount(
+        STORE_CLIENT_TLS_VOLUME,
+        tlsSecretName({ profile: "thanos-query", kind: "client" }),
+        STORE_CLIENT_TLS_DIR,
+    );
+    const routerClient = secretMount(
+        STORE_CLIENT_TLS_VOLUME,
+        tlsSecretName({ profile: "thanos-router", kind: "client" }),
+        STORE_CLIENT_TLS_DIR,
+    );
+    const remoteWriteVolume = "remote-write-tls";
     const localHours = durationHours(config.retention.metrics.local);
+    // Receive's Cap'n Proto replication listener has no TLS: loopback only (writes go over gRPC).
+    const capnproto = "--receive.capnproto-address=127.0.0.1:19391";
 
     return {
         fullnameOverride: THANOS_RELEASE,
         objstoreConfig: { create: false, name: OBJSTORE_SECRET, key: OBJSTORE_KEY },
-        // The main Prometheus, through its sidecar; Receive and the Store Gateway are found by the chart.
+        // The main Prometheus, through its sidecar, and the stack's own Ruler (components/thanos-ruler.ts);
+        // Receive and the Store Gateway are found by the chart.
         additionalEndpoints: [
-            `dnssrv+_grpc._tcp.${KPS_RELEASE}-thanos-discovery.${config.namespace}.svc.cluster.local`,
+            `dnssrv+_grpc._tcp.${KPS_RELEASE}-thanos-discovery.${ns}.svc.cluster.local`,
+            `dnssrv+_grpc._tcp.${RULER_HEADLESS_SERVICE}.${ns}.svc.cluster.local`,
         ],
-        // HA Prometheus pairs and replicated Receive ingestors write each sample more than once.
-        additionalReplicaLabels: ["prometheus_replica", "receive_replica"],
+        // HA Prometheus pairs, replicated Receive ingestors and Ruler replicas write each sample more than once.
+        additionalReplicaLabels: ["prometheus_replica", "receive_replica", RULER_REPLICA_LABEL],
         // Receive, compaction and store health, for the pipeline dashboard and the alerts.
         serviceMonitor: { enabled: true },
-        query: { resources: res.thanosQuery },
-        storeGateway: { resources: res.thanosStoreGateway, persistence: persistence("10Gi"), ...shared },
+        query: {
+            resources: res.thanosQuery,
+            // One client configuration for every store (Thanos applies it globally), verifying the
+            // name every StoreAPI certificate carries: the stores are reached by IP.
+            extraArgs: [
+                "--grpc-client-tls-secure",
+                `--grpc-client-tls-cert=${STORE_CLIENT_TLS_DIR}/tls.crt`,
+                `--grpc-client-tls-key=${STORE_CLIENT_TLS_DIR}/tls.key`,
+                `--grpc-client-tls-ca=${STORE_CLIENT_TLS_DIR}/ca.crt`,
+                `--grpc-client-server-name=${storeServerName(ns)}`,
+                // Query serves a StoreAPI too, which nothing dials: closed, and over mTLS all the same.
+                ...storeServerArgs(),
+            ],
+            extraVolumes: [queryClient.volume, storeTls.volume],
+            extraVolumeMounts: [queryClient.mount, storeTls.mount],
+            ...rolls,
+        },
+        storeGateway: { resources: res.thanosStoreGateway, persistence: persistence("10Gi"), ...store() },
         compact: {
             enabled: true,
             resources: res.thanosCompactor,
             persistence: persistence("20Gi"),
             extraArgs: compactorRetentionArgs(config.retention.metrics),
-            ...shared,
+            extraVolumes: bucketVolumes,
+            extraVolumeMounts: bucketMounts,
+            ...placement,
         },
         receive: {
             enabled: true,
@@ -338,7 +441,15 @@ export function thanosValues(input: ThanosInput): Record<string, unknown> {
                 replicas: replicas.receiveIngestor,
                 resources: res.thanosReceiveIngestor,
                 persistence: persistence("20Gi"),
-                ...shared,
+                ...store([
+                    // Its own remote-write listener takes no plain writes: TLS with client
+                    // certificates required, and nothing is let in by the NetworkPolicies.
+                    `--remote-write.server-tls-cert=${STORE_TLS_DIR}/tls.crt`,
+                    `--remote-write.server-tls-key=${STORE_TLS_DIR}/tls.key`,
+                    `--remote-write.server-tls-client-ca=${STORE_TLS_DIR}/ca.crt`,
+                    "--remote-write.server-tls-min-version=1.3",
+                    capnproto,
+                ]),
             },
             router: {
                 resources: res.thanosReceiveRouter,
@@ -350,46 +461,33 @@ export function thanosValues(input: ThanosInput): Record<string, unknown> {
                     "--remote-write.server-tls-min-version=1.3",
                     // The tenant is the client certificate's CN: the cluster name, not a header.
                     "--receive.tenant-certificate-field=commonName",
+                    // Writes forwarded to the ingestors' gRPC port, over mTLS.
+                    "--remote-write.client-tls-secure",
+                    `--remote-write.client-tls-cert=${STORE_CLIENT_TLS_DIR}/tls.crt`,
+                    `--remote-write.client-tls-key=${STORE_CLIENT_TLS_DIR}/tls.key`,
+                    `--remote-write.client-tls-ca=${STORE_CLIENT_TLS_DIR}/ca.crt`,
+                    `--remote-write.client-server-name=${storeServerName(ns)}`,
+                    capnproto,
+                    // Its own gRPC port takes writes for any tenant (WritableStoreAPI): mTLS there too.
+                    ...storeServerArgs(),
                 ],
-                extraVolumes: [{ name: tlsVolume, secret: { secretName: receiveTls.secretName } }],
-                extraVolumeMounts: [{ name: tlsVolume, mountPath: TLS_MOUNT_DIR, readOnly: true }],
-                // The client CA is read once at start: a new certificate rolls the router.
+                extraVolumes: [
+                    { name: remoteWriteVolume, secret: { secretName: receiveTls.secretName } },
+                    routerClient.volume,
+                    storeTls.volume,
+                ],
+                extraVolumeMounts: [
+                    { name: remoteWriteVolume, mountPath: TLS_MOUNT_DIR, readOnly: true },
+                    routerClient.mount,
+                    storeTls.mount,
+                ],
+                // The client CAs are read once at start: a new certificate rolls the router.
                 podAnnotations: { [annotationKeys.certificateRevision]: receiveTls.revision },
             },
         },
-        rule: {
-            enabled: true,
-            resources: res.thanosRuler,
-            persistence: persistence("5Gi"),
-            // Every Alertmanager replica, through the SRV record of the operator's governing Service
-            // (its web port is named `http-web` by the chart).
-            alertmanagersConfig: {
-                create: true,
-                value: stringify({
-                    alertmanagers: [
-                        {
-                            scheme: "http",
-                            api_version: "v2",
-                            static_configs: [
-                                `dnssrv+_http-web._tcp.alertmanager-operated.${config.namespace}.svc.cluster.local`,
-                            ],
-                        },
-                    ],
-                }),
-            },
-            // The fleet rules, generated with the rest of the stack (components/alerting.ts).
-            rules: { create: false, name: FLEET_RULES_CONFIGMAP },
-            // The chart's reloader sidecar cannot be hardened (no securityContext value): the
-            // rules' digest rolls the Ruler instead when they change.
-            configReloader: { enabled: false },
-            podAnnotations: {
-                [annotationKeys.configRevision]: createHash("sha256")
-                    .update(fleetRulesFile(config))
-                    .digest("hex")
-                    .slice(0, 16),
-            },
-            ...shared,
-        },
+        // The Ruler is the stack's own (components/thanos-ruler.ts): the chart's always dials Query
+        // in plain HTTP and cannot take the client certificate of the query gateway.
+        rule: { enabled: false },
     };
 }
 

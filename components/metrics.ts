@@ -21,6 +21,7 @@ import { agentsNamespaceName } from "./namespaces";
 import { remoteWriteSpec } from "./remote-write";
 import { chartArgs, charts } from "./versions";
 import { checkRoleArgs } from "./role-args";
+import { ThanosRuler } from "./thanos-ruler";
 
 export interface MetricsArgs {
     /** The validated stack configuration. */
@@ -32,6 +33,8 @@ export interface MetricsArgs {
     main?: {
         secrets: StackSecrets;
         receiveTls: { secretName: string; revision: string };
+        /** Revision of the fleet CA: Thanos reads client CAs only at start, so a new CA rolls it. */
+        caRevision: string;
         certificates: pulumi.Input<readonly CertificateFacts[]>;
     };
     /** Sub only: main's endpoints and the Secret of this cluster's identity. */
@@ -79,7 +82,12 @@ export class Metrics extends pulumi.ComponentResource {
                 charts.kubePrometheusStack,
                 KPS_RELEASE,
                 namespace,
-                kpsValues({ config, agentsNamespace: agentsNamespaceName(namespace), ...(ship ? { ship } : {}) }),
+                kpsValues({
+                    config,
+                    agentsNamespace: agentsNamespaceName(namespace),
+                    ...(ship ? { ship } : {}),
+                    ...(args.main ? { caRevision: args.main.caRevision } : {}),
+                }),
                 config.charts.directory,
             ),
             { parent: this, dependsOn: prerequisites },
@@ -94,10 +102,16 @@ export class Metrics extends pulumi.ComponentResource {
                     charts.thanos,
                     THANOS_RELEASE,
                     namespace,
-                    thanosValues({ config, receiveTls: args.main.receiveTls }),
+                    thanosValues({ config, receiveTls: args.main.receiveTls, caRevision: args.main.caRevision }),
                     config.charts.directory,
                 ),
                 // Its ServiceMonitors need the CRDs kube-prometheus-stack installs (P25).
+                { parent: this, dependsOn: [...prerequisites, this.prometheusStack] },
+            );
+            // The chart's Ruler cannot dial Query with a client certificate: the stack runs its own.
+            new ThanosRuler(
+                `${name}-thanos-rule`,
+                { config, caRevision: args.main.caRevision },
                 { parent: this, dependsOn: [...prerequisites, this.prometheusStack] },
             );
             exposeIngest(

@@ -10,14 +10,20 @@ import { annotationKeys, commonLabels } from "./labels";
 import { KPS_RELEASE, THANOS_RELEASE } from "./metrics-values";
 import { identityMapsSnippet, tempPathsSnippet, tlsServerSnippet } from "./nginx-mtls";
 import { RESOURCES, REPLICAS, type Brick } from "./resources";
-import { TEMPO_HTTP_PORT, tempoQueryService } from "./traces-values";
+import {
+    OTLP_PORTS,
+    TEMPO_HTTP_PORT,
+    TEMPO_TENANT_HEADER,
+    tempoQueryService,
+    tempoReceiverService,
+} from "./traces-values";
 import { images } from "./versions";
 import { TLS_MOUNT_DIR } from "./tls-mount";
 
 /**
  * Client-verifying fronts: nginx with TLS 1.3 and the fleet CA before a brick that cannot
- * require client certificates on its own port without failing its probes (P1), or whose
- * chart gives no way to (the Thanos Ruler dials Query's HTTP API without a certificate).
+ * require client certificates on its own port without failing its probes (P1), or that cannot
+ * take the tenant from the certificate (Tempo).
  * Each listener forwards to one in-cluster upstream, and lets through only the requests the
  * client's identity may make: the certificate's OU (`cluster` or `service`), the method and
  * the path, matched as one string against the listener's allow list.
@@ -26,6 +32,8 @@ import { TLS_MOUNT_DIR } from "./tls-mount";
 /** Plain port for the kubelet's probes; it answers /healthz and nothing else. */
 export const PROBE_PORT = 8080;
 const CONFIG_DIR = "/etc/nginx";
+/** Where a front mounts the client certificate it dials gRPC upstreams with. */
+export const UPSTREAM_TLS_DIR = "/etc/observability/upstream-tls";
 
 /** One TLS listener of a front. */
 export interface FrontListener {
@@ -35,22 +43,41 @@ export interface FrontListener {
     port: number;
     /** The port nginx listens on. */
     targetPort: number;
-    /** The upstream's in-cluster `host:port`, plain HTTP. */
+    /**
+     * The upstream's in-cluster `host:port`: plain HTTP, or gRPC over mTLS with the front's
+     * client certificate (the host is the name verified).
+     */
     upstream: string;
     /**
      * What may pass: regular expressions over `"<OU> <METHOD> <path>"`, for example
      * `^service GET /api/v2/alerts$`. Anything else gets 403 before the upstream.
      */
     allow: readonly string[];
+    /**
+     * `grpc`: HTTP/2 on the listener, and the upstream dialled over mTLS with the front's client
+     * certificate. Absent: HTTP/1.1 to a plain upstream.
+     */
+    protocol?: "grpc";
+    /**
+     * A header set to the client certificate's CN on every request, replacing whatever the
+     * client sent: the tenant of a multi-tenant upstream.
+     */
+    tenantHeader?: string;
 }
 
 export interface FrontConfOptions {
     /** The listeners, with the address nginx binds each to (a port, or `address:port`). */
-    listeners: readonly (Pick<FrontListener, "name" | "upstream" | "allow"> & { listen: string })[];
+    listeners: readonly (Pick<FrontListener, "name" | "upstream" | "allow" | "protocol" | "tenantHeader"> & {
+        listen: string;
+        /** The name a gRPC upstream's certificate is verified against: the upstream's host unless set. */
+        upstreamServerName?: string;
+    })[];
     /** `listen` of the probe server. */
     probeListen: string;
     /** Where the `kubernetes.io/tls` Secret is mounted. */
     tlsDir: string;
+    /** Where the client certificate for gRPC upstreams is mounted. */
+    upstreamTlsDir?: string;
     /** A writable directory for nginx's pid and temporary files. */
     tempDir: string;
 }
@@ -69,16 +96,42 @@ export function frontNginxConf(o: FrontConfOptions): string {
         });
         return `    map "$observability_ou $request_method $uri" $observability_allowed_${l.name} { default 0; ${rules.join(" ")} }`;
     });
-    const servers = o.listeners.flatMap((l) => [
-        "    server {",
-        `        listen ${l.listen} ssl;`,
-        ...indented(tlsServerSnippet(o.tlsDir), 2),
-        "        location / {",
-        `            if ($observability_allowed_${l.name} = 0) { return 403; }`,
-        `            proxy_pass http://${l.upstream};`,
-        "        }",
-        "    }",
-    ]);
+    const servers = o.listeners.flatMap((l) => {
+        const grpc = l.protocol === "grpc";
+        if (l.tenantHeader !== undefined && !/^[A-Za-z][A-Za-z0-9-]*$/.test(l.tenantHeader)) {
+            throw new Error(
+                `front listener ${l.name}: tenant header ${JSON.stringify(l.tenantHeader)} is not a header name`,
+            );
+        }
+        if (grpc && o.upstreamTlsDir === undefined) {
+            throw new Error(`front listener ${l.name}: a gRPC upstream needs the front's client certificate`);
+        }
+        const set = grpc ? "grpc_set_header" : "proxy_set_header";
+        return [
+            "    server {",
+            // `listen … http2`, not `http2 on`: the one spelling nginx takes both before 1.25.1
+            // and after (where it is deprecated, with a warning, and still works).
+            `        listen ${l.listen} ssl${grpc ? " http2" : ""};`,
+            ...indented(tlsServerSnippet(o.tlsDir), 2),
+            "        location / {",
+            `            if ($observability_allowed_${l.name} = 0) { return 403; }`,
+            // Replaces the client's own header of that name; empty (no CN) sends none at all.
+            ...(l.tenantHeader !== undefined ? [`            ${set} ${l.tenantHeader} $observability_cn;`] : []),
+            ...(grpc
+                ? indented(
+                      grpcUpstreamSnippet(
+                          l.upstream,
+                          l.upstreamServerName ?? l.upstream.replace(/:\d+$/, ""),
+                          o.upstreamTlsDir as string,
+                      ),
+                      3,
+                  )
+                : []),
+            ...(grpc ? [] : [`            proxy_pass http://${l.upstream};`]),
+            "        }",
+            "    }",
+        ];
+    });
     return [
         "worker_processes 1;",
         "error_log stderr warn;",
@@ -87,6 +140,7 @@ export function frontNginxConf(o: FrontConfOptions): string {
         "http {",
         ...indented(tempPathsSnippet(o.tempDir), 1),
         "    access_log off;",
+        // Also the largest OTLP message Tempo's gRPC receiver takes (4 MiB, its default).
         "    client_max_body_size 4m;",
         // Range queries over a week of a fleet take longer than nginx's 60 s default.
         "    proxy_read_timeout 300s;",
@@ -100,6 +154,20 @@ export function frontNginxConf(o: FrontConfOptions): string {
         "    }",
         "}",
         "",
+    ].join("\n");
+}
+
+/** nginx `location` lines: gRPC to `upstream` over TLS 1.3, verified as `name`, with the front's certificate. */
+function grpcUpstreamSnippet(upstream: string, name: string, dir: string): string {
+    return [
+        `grpc_pass grpcs://${upstream};`,
+        `grpc_ssl_certificate ${dir}/tls.crt;`,
+        `grpc_ssl_certificate_key ${dir}/tls.key;`,
+        `grpc_ssl_trusted_certificate ${dir}/ca.crt;`,
+        "grpc_ssl_verify on;",
+        `grpc_ssl_name ${name};`,
+        "grpc_ssl_server_name on;",
+        "grpc_ssl_protocols TLSv1.3;",
     ].join("\n");
 }
 
@@ -130,6 +198,32 @@ export function alertIngestSpec(namespace: string): FrontSpec {
                     "^cluster POST /api/v2/alerts$",
                     "^service GET /api/v2/(?:alerts|alerts/groups|silences|status|receivers)$",
                 ],
+            },
+        ],
+    };
+}
+
+/** The gRPC method an OTLP trace exporter calls. */
+export const OTLP_TRACE_EXPORT = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+
+/**
+ * The trace ingest: clusters' OTLP over gRPC, to Tempo with the tenant set from the client
+ * certificate's CN (Tempo has no certificate-to-tenant mapping of its own), over mTLS again.
+ */
+export function traceIngestSpec(config: MainConfig): FrontSpec {
+    return {
+        service: INGEST.traces.service,
+        brick: "traceIngest",
+        expose: "traces",
+        listeners: [
+            {
+                name: "traces",
+                port: INGEST.traces.port,
+                targetPort: INGEST.traces.targetPort,
+                upstream: `${tempoReceiverService(config)}.${config.namespace}.svc:${OTLP_PORTS.grpc}`,
+                allow: [`^cluster POST ${OTLP_TRACE_EXPORT.replace(/\./g, "\\.")}$`],
+                protocol: "grpc",
+                tenantHeader: TEMPO_TENANT_HEADER,
             },
         ],
     };
@@ -194,13 +288,15 @@ export interface MtlsFrontArgs {
     spec: FrontSpec;
     /** The front's server certificate Secret and its revision. */
     tls: { secretName: string; revision: string };
+    /** The client certificate Secret gRPC upstreams are dialled with, and its revision. */
+    upstreamTls?: { secretName: string; revision: string };
 }
 
 /** A front's Deployment, Service, configuration and, for an ingest, exposure on main. */
 export class MtlsFront extends pulumi.ComponentResource {
     constructor(name: string, args: MtlsFrontArgs, opts?: pulumi.ComponentResourceOptions) {
         super("obs:index:MtlsFront", name, {}, opts);
-        const { config, spec, tls } = args;
+        const { config, spec, tls, upstreamTls } = args;
         const labels = { ...commonLabels(config.cluster.name), "app.kubernetes.io/name": spec.service };
         const selector = { "app.kubernetes.io/name": spec.service };
         const metadata = { name: spec.service, namespace: config.namespace, labels };
@@ -208,6 +304,7 @@ export class MtlsFront extends pulumi.ComponentResource {
             listeners: spec.listeners.map((l) => ({ ...l, listen: String(l.targetPort) })),
             probeListen: String(PROBE_PORT),
             tlsDir: TLS_MOUNT_DIR,
+            ...(upstreamTls !== undefined ? { upstreamTlsDir: UPSTREAM_TLS_DIR } : {}),
             tempDir: "/tmp",
         });
         const configMap = new k8s.core.v1.ConfigMap(
@@ -227,7 +324,9 @@ export class MtlsFront extends pulumi.ComponentResource {
                             labels,
                             // nginx reads its certificate and configuration at start.
                             annotations: {
-                                [annotationKeys.certificateRevision]: tls.revision,
+                                [annotationKeys.certificateRevision]: [tls.revision, upstreamTls?.revision]
+                                    .filter((r) => r !== undefined)
+                                    .join("."),
                                 [annotationKeys.configRevision]: createHash("sha256")
                                     .update(conf)
                                     .digest("hex")
@@ -265,6 +364,9 @@ export class MtlsFront extends pulumi.ComponentResource {
                                             subPath: "nginx.conf",
                                         },
                                         { name: "tls", mountPath: TLS_MOUNT_DIR, readOnly: true },
+                                        ...(upstreamTls !== undefined
+                                            ? [{ name: "upstream-tls", mountPath: UPSTREAM_TLS_DIR, readOnly: true }]
+                                            : []),
                                         { name: "tmp", mountPath: "/tmp" },
                                     ],
                                 },
@@ -272,6 +374,9 @@ export class MtlsFront extends pulumi.ComponentResource {
                             volumes: [
                                 { name: "config", configMap: { name: configMap.metadata.name } },
                                 { name: "tls", secret: { secretName: tls.secretName } },
+                                ...(upstreamTls !== undefined
+                                    ? [{ name: "upstream-tls", secret: { secretName: upstreamTls.secretName } }]
+                                    : []),
                                 { name: "tmp", emptyDir: {} },
                             ],
                         },

@@ -33,6 +33,7 @@ export type BrickId =
     | "grafana"
     | "alert-ingest"
     | "query-gateway"
+    | "trace-ingest"
     | "remediator"
     | "reporter";
 
@@ -160,7 +161,7 @@ function prometheusFlows(main: boolean): BrickFlows {
             tcp(PROMETHEUS_PORTS.reloader, "config reloader metrics", "metrics", [PROMETHEUS]),
             ...(main
                 ? [
-                      tcp(PROMETHEUS_PORTS.sidecarGrpc, "Thanos sidecar StoreAPI", "store", [
+                      tcp(PROMETHEUS_PORTS.sidecarGrpc, "Thanos sidecar StoreAPI (mTLS)", "store", [
                           { brick: "thanos-query" },
                       ]),
                       tcp(PROMETHEUS_PORTS.sidecarHttp, "Thanos sidecar metrics", "metrics", [PROMETHEUS]),
@@ -180,11 +181,8 @@ function mainFlows(): BrickFlows[] {
                 matchLabels: { "app.kubernetes.io/name": "alertmanager", alertmanager: `${KPS_RELEASE}-alertmanager` },
             },
             ports: [
-                tcp(ALERTMANAGER_PORTS.web, "alerts API", "store", [
-                    PROMETHEUS,
-                    { brick: "thanos-rule" },
-                    { brick: "alert-ingest" },
-                ]),
+                // Alerts arrive through the alert ingest only, main's own included; Prometheus scrapes.
+                tcp(ALERTMANAGER_PORTS.web, "alerts API and metrics", "store", [{ brick: "alert-ingest" }, PROMETHEUS]),
                 tcp(ALERTMANAGER_PORTS.mesh, "cluster gossip", "cluster", [{ brick: "alertmanager" }]),
                 {
                     ...tcp(ALERTMANAGER_PORTS.mesh, "cluster gossip", "cluster", [{ brick: "alertmanager" }]),
@@ -197,12 +195,8 @@ function mainFlows(): BrickFlows[] {
             id: "thanos-query",
             selector: thanos("query"),
             ports: [
-                tcp(THANOS_PORTS.http, "PromQL API and metrics", "store", [
-                    { brick: "query-gateway" },
-                    { brick: "thanos-rule" },
-                    PROMETHEUS,
-                ]),
-                storeApi("StoreAPI", []),
+                tcp(THANOS_PORTS.http, "PromQL API and metrics", "store", [{ brick: "query-gateway" }, PROMETHEUS]),
+                storeApi("StoreAPI (mTLS)", []),
             ],
         },
         {
@@ -211,32 +205,32 @@ function mainFlows(): BrickFlows[] {
             ports: [
                 tcp(INGEST.metrics.targetPort, "remote-write (mTLS)", "ingest", [{ anywhere: CLIENT_CERTIFICATES }]),
                 thanosMetrics,
-                storeApi("StoreAPI", []),
+                storeApi("StoreAPI and writes (mTLS)", []),
             ],
         },
         {
             id: "thanos-receive-ingestor",
             selector: thanos("receive-ingestor"),
             ports: [
-                storeApi("StoreAPI and forwarded writes", [
+                storeApi("StoreAPI and forwarded writes (mTLS)", [
                     { brick: "thanos-query" },
                     { brick: "thanos-receive-router" },
                 ]),
                 thanosMetrics,
-                // Its own remote-write listener has no TLS: nothing may reach it (writes come from the router).
-                tcp(INGEST.metrics.targetPort, "remote-write (plain, unused)", "ingest", []),
+                // Writes come from the router over gRPC: nothing may reach its own remote-write listener.
+                tcp(INGEST.metrics.targetPort, "remote-write (mTLS, unused)", "ingest", []),
             ],
         },
         {
             id: "thanos-store-gateway",
             selector: thanos("store-gateway"),
-            ports: [storeApi("StoreAPI", [{ brick: "thanos-query" }]), thanosMetrics],
+            ports: [storeApi("StoreAPI (mTLS)", [{ brick: "thanos-query" }]), thanosMetrics],
         },
         { id: "thanos-compact", selector: thanos("compact"), ports: [thanosMetrics] },
         {
             id: "thanos-rule",
             selector: thanos("rule"),
-            ports: [storeApi("StoreAPI", [{ brick: "thanos-query" }]), thanosMetrics],
+            ports: [storeApi("StoreAPI (mTLS)", [{ brick: "thanos-query" }]), thanosMetrics],
         },
         {
             id: "loki",
@@ -266,7 +260,9 @@ function mainFlows(): BrickFlows[] {
                 matchLabels: { "app.kubernetes.io/name": "tempo", "app.kubernetes.io/instance": TEMPO_RELEASE },
             },
             ports: [
-                tcp(INGEST.traces.targetPort, "OTLP gRPC (mTLS)", "ingest", [{ anywhere: CLIENT_CERTIFICATES }]),
+                tcp(OTLP_PORTS.grpc, "OTLP gRPC (mTLS, tenant set by the ingest)", "ingest", [
+                    { brick: "trace-ingest" },
+                ]),
                 tcp(TEMPO_HTTP_PORT, "trace API and metrics", "store", [{ brick: "query-gateway" }, PROMETHEUS]),
             ],
             internal: "Tempo's components push, query and gossip among themselves",
@@ -291,9 +287,18 @@ function mainFlows(): BrickFlows[] {
             id: "query-gateway",
             selector: { matchLabels: { "app.kubernetes.io/name": QUERY_GATEWAY } },
             ports: [
-                tcp(THANOS_PORTS.http, "PromQL reads (mTLS)", "store", [{ brick: "grafana" }, { brick: "reporter" }]),
+                tcp(THANOS_PORTS.http, "PromQL reads (mTLS)", "store", [
+                    { brick: "grafana" },
+                    { brick: "reporter" },
+                    { brick: "thanos-rule" },
+                ]),
                 tcp(TEMPO_HTTP_PORT, "trace reads (mTLS)", "store", [{ brick: "grafana" }, { brick: "reporter" }]),
             ],
+        },
+        {
+            id: "trace-ingest",
+            selector: { matchLabels: { "app.kubernetes.io/name": INGEST.traces.service } },
+            ports: [tcp(INGEST.traces.targetPort, "OTLP gRPC (mTLS)", "ingest", [{ anywhere: CLIENT_CERTIFICATES }])],
         },
         {
             id: "reporter",

@@ -1,5 +1,6 @@
 import { durationHours, type CertificateProfileName, type MainConfig } from "../config";
-import { externalName, INGEST, inClusterNames, QUERY_GATEWAY, type IngestSignal } from "./endpoints";
+import { externalName, INGEST, inClusterNames, QUERY_GATEWAY, THANOS_STORE_NAME, type IngestSignal } from "./endpoints";
+import { TEMPO_RELEASE } from "./traces-values";
 
 /**
  * Certificate profiles: what each certificate of the fleet PKI says about its holder, as plain
@@ -75,9 +76,17 @@ export const PROFILES = {
     },
     tempo: {
         kind: "server",
-        description: "Tempo's OTLP receivers: traces from every cluster.",
+        description:
+            "Trace ingest in front of Tempo's OTLP receiver: traces from every cluster, the tenant taken from the certificate.",
         services: [INGEST.traces.service],
         ingest: "traces",
+        ...SERVER_USES,
+    },
+    "tempo-receiver": {
+        kind: "server",
+        description:
+            "Tempo's OTLP gRPC receiver, which only the trace ingest dials (the monolith, or the distributors).",
+        services: [TEMPO_RELEASE, `${TEMPO_RELEASE}-distributor`],
         ...SERVER_USES,
     },
     alertmanager: {
@@ -92,6 +101,14 @@ export const PROFILES = {
         description:
             "Query gateway before Thanos Query and Tempo: PromQL and traces for Grafana and the weekly report.",
         services: [QUERY_GATEWAY],
+        ...SERVER_USES,
+    },
+    "thanos-store": {
+        kind: "server",
+        description:
+            "Every Thanos StoreAPI (the Prometheus sidecar, Store Gateway, Ruler, Receive ingestors) under one name, " +
+            "which Query and the Receive router verify.",
+        services: [THANOS_STORE_NAME],
         ...SERVER_USES,
     },
     cluster: {
@@ -109,6 +126,30 @@ export const PROFILES = {
     reporter: {
         kind: "client",
         description: "The weekly reporter's queries to Thanos Query, Loki and Alertmanager.",
+        identity: "service",
+        ...CLIENT_USES,
+    },
+    "thanos-query": {
+        kind: "client",
+        description: "Thanos Query towards every StoreAPI.",
+        identity: "service",
+        ...CLIENT_USES,
+    },
+    "thanos-router": {
+        kind: "client",
+        description: "The Thanos Receive router forwarding writes to the ingestors.",
+        identity: "service",
+        ...CLIENT_USES,
+    },
+    "traces-ingest": {
+        kind: "client",
+        description: "The trace ingest towards Tempo's receiver, forwarding spans with the tenant it set.",
+        identity: "service",
+        ...CLIENT_USES,
+    },
+    "thanos-ruler": {
+        kind: "client",
+        description: "The Thanos Ruler's PromQL reads through the query gateway.",
         identity: "service",
         ...CLIENT_USES,
     },

@@ -30,6 +30,7 @@ export type Brick =
     | "lokiGateway"
     | "alertIngest"
     | "queryGateway"
+    | "traceIngest"
     | "grafana"
     | "grafanaSidecar"
     | "vectorAgent"
@@ -61,6 +62,7 @@ export const ROLE_BRICKS: Record<StackConfig["role"], readonly Brick[]> = {
         "lokiGateway",
         "alertIngest",
         "queryGateway",
+        "traceIngest",
         "grafana",
         "grafanaSidecar",
         "vectorAgent",
@@ -106,6 +108,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         lokiGateway: r("50m", "64Mi", "200m", "128Mi"),
         alertIngest: r("20m", "32Mi", "100m", "64Mi"),
         queryGateway: r("20m", "32Mi", "100m", "64Mi"),
+        traceIngest: r("20m", "32Mi", "200m", "64Mi"),
         grafana: r("100m", "256Mi", "500m", "512Mi"),
         grafanaSidecar: r("10m", "64Mi", "100m", "128Mi"),
         vectorAgent: r("50m", "128Mi", "500m", "256Mi"),
@@ -132,6 +135,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         lokiGateway: r("100m", "128Mi", "500m", "256Mi"),
         alertIngest: r("50m", "64Mi", "200m", "128Mi"),
         queryGateway: r("50m", "64Mi", "300m", "128Mi"),
+        traceIngest: r("50m", "64Mi", "500m", "128Mi"),
         grafana: r("200m", "512Mi", "1", "1Gi"),
         grafanaSidecar: r("20m", "96Mi", "200m", "192Mi"),
         vectorAgent: r("100m", "256Mi", "1", "512Mi"),
@@ -159,6 +163,7 @@ export const RESOURCES: Record<Profile, Record<Brick, Resources>> = {
         lokiGateway: r("200m", "256Mi", "1", "512Mi"),
         alertIngest: r("100m", "64Mi", "500m", "128Mi"),
         queryGateway: r("100m", "64Mi", "1", "256Mi"),
+        traceIngest: r("100m", "64Mi", "1", "256Mi"),
         grafana: r("500m", "1Gi", "2", "2Gi"),
         grafanaSidecar: r("50m", "128Mi", "300m", "256Mi"),
         vectorAgent: r("200m", "512Mi", "1", "1Gi"),
@@ -206,7 +211,7 @@ export const REPLICAS: Record<
         loki: number;
         tempo: number;
         traceGateway: number;
-        /** Each client-verifying nginx front (alert ingest, query gateway). */
+        /** Each client-verifying nginx front (alert ingest, query gateway, trace ingest). */
         front: number;
     }
 > = {
@@ -266,6 +271,7 @@ export function budget(role: StackConfig["role"], profile: Profile, options: { r
         traceGateway: replicas.traceGateway,
         alertIngest: replicas.front,
         queryGateway: replicas.front,
+        traceIngest: replicas.front,
     };
     for (const brick of ROLE_BRICKS[role]) {
         if (brick === "reporter" && options.report === false) continue;

@@ -6,12 +6,13 @@ import { annotationKeys } from "./labels";
 import { bytesOf, OBJECT_STORAGE_SECRET } from "./logs-values";
 import { REPLICAS, RESOURCES, TEMPO_DISTRIBUTED } from "./resources";
 import { images } from "./versions";
-import { TLS_MOUNT_DIR } from "./tls-mount";
+import { clientTlsFiles, TLS_MOUNT_DIR } from "./tls-mount";
 
 /**
- * Traces: Tempo on main, whose OTLP receivers verify client certificates; an OpenTelemetry
+ * Traces: Tempo on main, one tenant per cluster, behind the trace ingest that verifies client
+ * certificates and sets the tenant from them (components/mtls-front.ts); an OpenTelemetry
  * Collector gateway on every cluster, which applications and Traefik send to in-cluster and which
- * ships to Tempo with the cluster's certificate through a persistent queue. Pure functions of the
+ * ships to main with the cluster's certificate through a persistent queue. Pure functions of the
  * configuration, tested as data.
  */
 
@@ -22,6 +23,8 @@ export const GATEWAY_RELEASE = "otel-gateway";
 export const OTLP_PORTS = { grpc: 4317, http: 4318 } as const;
 /** Tempo's HTTP port: API, metrics and probes, never behind client verification. */
 export const TEMPO_HTTP_PORT = 3200;
+/** The header Tempo reads the tenant from, on writes and reads (`a|b` reads several). */
+export const TEMPO_TENANT_HEADER = "X-Scope-OrgID";
 /** Where Tempo mounts its client identity (main's cluster certificate) for the metrics-generator. */
 export const CLIENT_TLS_MOUNT_DIR = "/etc/observability/client-tls";
 /** Where the gateway keeps its persistent sending queue, on a volume of its own per replica. */
@@ -60,16 +63,13 @@ export function receiverTls(dir: string = TLS_MOUNT_DIR) {
     };
 }
 
-/** OTLP receivers of Tempo: gRPC and HTTP, both client-verifying; nothing else listens (P14). */
+/**
+ * The OTLP receiver of Tempo: gRPC only, client-verifying, reached by the trace ingest alone;
+ * nothing else listens (P14). It would take any fleet certificate and any tenant header, so the
+ * NetworkPolicy lets only the ingest's pods in.
+ */
 export function tempoReceivers() {
-    return {
-        otlp: {
-            protocols: {
-                grpc: { endpoint: `0.0.0.0:${OTLP_PORTS.grpc}`, tls: receiverTls() },
-                http: { endpoint: `0.0.0.0:${OTLP_PORTS.http}`, tls: receiverTls() },
-            },
-        },
-    };
+    return { otlp: { protocols: { grpc: { endpoint: `0.0.0.0:${OTLP_PORTS.grpc}`, tls: receiverTls() } } } };
 }
 
 /** Span metrics and service graphs keep the cluster the gateway stamped on each span. */
@@ -84,9 +84,7 @@ export function generatorRemoteWrite(namespace: string) {
         url: inClusterEndpoint("metrics", namespace).url,
         send_exemplars: true,
         tls_config: {
-            ca_file: `${CLIENT_TLS_MOUNT_DIR}/ca.crt`,
-            cert_file: `${CLIENT_TLS_MOUNT_DIR}/tls.crt`,
-            key_file: `${CLIENT_TLS_MOUNT_DIR}/tls.key`,
+            ...clientTlsFiles(CLIENT_TLS_MOUNT_DIR),
             min_version: "TLS13",
         },
     };
@@ -104,7 +102,7 @@ function metricsGenerator(namespace: string, dataDir: string) {
     };
 }
 
-/** Every tenant (there is one) runs both processors of the metrics-generator. */
+/** Every tenant (each cluster) runs both processors of the metrics-generator. */
 export const TEMPO_OVERRIDES = {
     defaults: { metrics_generator: { processors: ["service-graphs", "span-metrics"] } },
 } as const;
@@ -138,16 +136,15 @@ export function tempoRetention(config: MainConfig): string {
 }
 
 /**
- * The whole configuration file of monolithic Tempo, as data. One tenant: Tempo cannot take the
- * tenant from the client certificate, so a per-cluster tenant would be a header any cluster
- * could set (docs/decisions.md); the `cluster` resource attribute carries the origin instead.
+ * The whole configuration file of monolithic Tempo, as data. One tenant per cluster: the trace
+ * ingest sets it from the client certificate's CN, and spans without one are refused.
  */
 export function tempoConfig(config: MainConfig): Record<string, unknown> {
     return {
         stream_over_http_enabled: true,
         // Gossip only with this release's members, should another Tempo share the network.
         memberlist: { cluster_label: `${TEMPO_RELEASE}.${config.namespace}` },
-        multitenancy_enabled: false,
+        multitenancy_enabled: true,
         usage_report: { reporting_enabled: false },
         server: { http_listen_port: TEMPO_HTTP_PORT },
         distributor: { receivers: tempoReceivers() },
@@ -160,7 +157,7 @@ export function tempoConfig(config: MainConfig): Record<string, unknown> {
 
 export interface TempoInput {
     config: MainConfig;
-    /** Tempo's server certificate Secret and its revision. */
+    /** The server certificate of Tempo's receiver (verified by the trace ingest) and its revision. */
     serverTls: { secretName: string; revision: string };
     /** Main's own cluster identity Secret (core namespace) and its revision. */
     identity: { secretName: string; revision: string };
@@ -212,7 +209,8 @@ export function tempoValues(input: TempoInput): Record<string, unknown> {
                         ["grpc", "thrift_binary", "thrift_compact", "thrift_http"].map((p) => [p, { endpoint: null }]),
                     ),
                 },
-                ...tempoReceivers(),
+                // OTLP over HTTP is not received: its port closes too.
+                otlp: { protocols: { ...tempoReceivers().otlp.protocols, http: { endpoint: null } } },
             },
             // Mounts the scratch directory the generator expects; its configuration is in `config`.
             metricsGenerator: { enabled: true },
@@ -252,14 +250,9 @@ export function tempoDistributedValues(input: TempoInput): Record<string, unknow
     const receiverConfig = { tls: receiverTls() };
     return {
         fullnameOverride: TEMPO_RELEASE,
-        multitenancyEnabled: false,
+        multitenancyEnabled: true,
         reportingEnabled: false,
-        traces: {
-            otlp: {
-                grpc: { enabled: true, receiverConfig },
-                http: { enabled: true, receiverConfig },
-            },
-        },
+        traces: { otlp: { grpc: { enabled: true, receiverConfig }, http: { enabled: false } } },
         global: {
             extraEnvFrom: [{ secretRef: { name: OBJECT_STORAGE_SECRET } }],
         },
@@ -291,10 +284,9 @@ export function tempoDistributedValues(input: TempoInput): Record<string, unknow
     };
 }
 
-/** Pod labels of the pods that receive OTLP: the monolith, or the distributors. */
-export function tempoReceiverSelector(profile: StackConfig["profile"]): Record<string, string> {
-    const base = { "app.kubernetes.io/name": "tempo", "app.kubernetes.io/instance": TEMPO_RELEASE };
-    return profile === "large" ? { ...base, "app.kubernetes.io/component": "distributor" } : base;
+/** The Service of Tempo's OTLP receiver, which the trace ingest dials: the monolith, or the distributors. */
+export function tempoReceiverService(config: Pick<StackConfig, "profile">): string {
+    return config.profile === "large" ? `${TEMPO_RELEASE}-distributor` : TEMPO_RELEASE;
 }
 
 /** The Service answering Tempo's HTTP query API: the monolith, or the query frontend in large. */
@@ -395,9 +387,7 @@ export function gatewayConfig(input: GatewayInput): Record<string, unknown> {
             [c.exporter]: {
                 endpoint: input.tempo.url,
                 tls: {
-                    ca_file: `${TLS_MOUNT_DIR}/ca.crt`,
-                    cert_file: `${TLS_MOUNT_DIR}/tls.crt`,
-                    key_file: `${TLS_MOUNT_DIR}/tls.key`,
+                    ...clientTlsFiles(),
                     server_name_override: input.tempo.serverName,
                     min_version: "1.3",
                     // A renewed client certificate is picked up without a restart.

@@ -2,18 +2,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
 import type { StackConfig } from "../config";
-import { INGEST, inClusterEndpoint, type IngestEndpoint } from "./endpoints";
-import { exposeIngest } from "./exposure";
+import { inClusterEndpoint, type IngestEndpoint } from "./endpoints";
 import { commonLabels } from "./labels";
 import {
     GATEWAY_RELEASE,
     gatewayValues,
     INSTRUMENTATION_NAME,
     instrumentationSpec,
-    OTLP_PORTS,
     TEMPO_RELEASE,
     tempoDistributedValues,
-    tempoReceiverSelector,
     tempoValues,
 } from "./traces-values";
 import { chartArgs, charts } from "./versions";
@@ -24,7 +21,7 @@ export interface TracesArgs {
     config: StackConfig;
     /** This cluster's identity Secret (core namespace) and its revision. */
     identity: { secretName: string; revision: string };
-    /** Main only: Tempo's server certificate Secret and its revision. */
+    /** Main only: the server certificate of Tempo's receiver and its revision. */
     tempoTls?: { secretName: string; revision: string };
     /** Sub only: main's trace endpoint. */
     endpoint?: IngestEndpoint;
@@ -32,9 +29,9 @@ export interface TracesArgs {
 
 /**
  * Traces of a cluster: the OTLP gateway applications and Traefik send to, shipping to main with
- * the cluster's certificate through a persistent queue. On main, also Tempo, whose receivers
- * verify client certificates, its metrics-generator writing to the metrics store, and the
- * exposure of its OTLP endpoint to sub clusters.
+ * the cluster's certificate through a persistent queue. On main, also Tempo, one tenant per
+ * cluster, with its metrics-generator writing to the metrics store; the trace ingest before it
+ * is a front of main (components/mtls-front.ts).
  */
 export class Traces extends pulumi.ComponentResource {
     /** The gateway chart. */
@@ -70,34 +67,8 @@ export class Traces extends pulumi.ComponentResource {
                       ),
                 { parent: this },
             );
-            if (distributed) {
-                // The distributors' Service is `tempo-distributor`; the ingest name every
-                // certificate and route uses is `tempo`, whatever the mode.
-                new k8s.core.v1.Service(
-                    `${name}-tempo-ingest`,
-                    {
-                        metadata: {
-                            name: INGEST.traces.service,
-                            namespace: config.namespace,
-                            labels: commonLabels(config.cluster.name),
-                        },
-                        spec: {
-                            selector: tempoReceiverSelector(config.profile),
-                            ports: [
-                                { name: "otlp-grpc", port: OTLP_PORTS.grpc, targetPort: OTLP_PORTS.grpc },
-                                { name: "otlp-http", port: OTLP_PORTS.http, targetPort: OTLP_PORTS.http },
-                            ],
-                        },
-                    },
-                    { parent: this },
-                );
-            }
-            exposeIngest(
-                `${name}-traces-ingest`,
-                { config, signal: "traces", podSelector: tempoReceiverSelector(config.profile) },
-                { parent: this },
-            );
-            // Main's own gateway ships in-cluster, through the same receiver and certificate checks.
+            // Main's own gateway ships in-cluster, through the trace ingest like every cluster's
+            // (components/mtls-front.ts), which sets its tenant and exposes the receiver.
             tempoEndpoint = inClusterEndpoint("traces", config.namespace);
         } else {
             tempoEndpoint = args.endpoint as IngestEndpoint;

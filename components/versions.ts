@@ -103,6 +103,12 @@ export const images = {
      * memory_limiter, k8s_attributes, resource, batch, file_storage), at the version the
      * opentelemetry-collector chart ships, with its binary's name.
      */
+    /**
+     * The Thanos Ruler the program runs itself (its flags need TLS files the chart's Ruler cannot
+     * take): the image and version of the thanos chart's other components.
+     */
+    // renovate: datasource=docker brick=metrics
+    thanos: "quay.io/thanos/thanos:v0.42.4",
     // renovate: datasource=docker brick=traces
     otelCollector: {
         repository: "docker.io/otel/opentelemetry-collector-k8s",

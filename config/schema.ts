@@ -347,11 +347,17 @@ export const CERTIFICATE_PROFILE_LIFETIMES = {
     "thanos-receive": { validity: "90d", renewBefore: "30d" },
     "logs-ingest": { validity: "90d", renewBefore: "30d" },
     tempo: { validity: "90d", renewBefore: "30d" },
+    "tempo-receiver": { validity: "90d", renewBefore: "30d" },
     alertmanager: { validity: "90d", renewBefore: "30d" },
     "query-gateway": { validity: "90d", renewBefore: "30d" },
+    "thanos-store": { validity: "90d", renewBefore: "30d" },
     cluster: { validity: "90d", renewBefore: "30d" },
     grafana: { validity: "90d", renewBefore: "30d" },
     reporter: { validity: "90d", renewBefore: "30d" },
+    "thanos-query": { validity: "90d", renewBefore: "30d" },
+    "thanos-router": { validity: "90d", renewBefore: "30d" },
+    "thanos-ruler": { validity: "90d", renewBefore: "30d" },
+    "traces-ingest": { validity: "90d", renewBefore: "30d" },
 } as const satisfies Record<string, { validity: string; renewBefore: string }>;
 
 export type CertificateProfileName = keyof typeof CERTIFICATE_PROFILE_LIFETIMES;

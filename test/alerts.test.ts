@@ -414,18 +414,30 @@ describe("alerts: as the stacks declare them", () => {
         assert.ok(!subRender.records.some((r) => (r.inputs as Values).metadata?.name === "observability-certificates"));
     });
 
-    it("loads the fleet rules into the Thanos Ruler from a ConfigMap, and points it at every Alertmanager", () => {
+    it("loads the fleet rules into the Ruler and sends its alerts through the alert ingest, as every cluster does", () => {
         const configMap = find(mainRender, "kubernetes:core/v1:ConfigMap", FLEET_RULES_CONFIGMAP);
         const file = parse(configMap.data[FLEET_RULES_FILE]) as Values;
         assert.deepEqual(
             (file.groups as Values[]).map((g) => g.name),
             fleetRuleGroups(main).map((g) => g.name),
         );
-        const rule = chartValues(mainRender, "-thanos").rule;
-        assert.deepEqual(rule.rules, { create: false, name: FLEET_RULES_CONFIGMAP });
-        const alertmanagers = parse(rule.alertmanagersConfig.value).alertmanagers as Values[];
-        assert.deepEqual(alertmanagers[0]?.static_configs, [
-            "dnssrv+_http-web._tcp.alertmanager-operated.observability.svc.cluster.local",
+        assert.equal(chartValues(mainRender, "-thanos").rule.enabled, false, "the chart's Ruler is off");
+        const ruler = find(mainRender, "kubernetes:apps/v1:StatefulSet", "thanos-rule").spec.template.spec;
+        const rulesVolume = (ruler.volumes as Values[]).find((v) => v.name === "rules");
+        assert.deepEqual(rulesVolume?.configMap, { name: FLEET_RULES_CONFIGMAP });
+        const config = find(mainRender, "kubernetes:core/v1:ConfigMap", "thanos-rule-config");
+        const alertmanagers = parse(config.data["alertmanagers.yaml"]).alertmanagers as Values[];
+        assert.deepEqual(alertmanagers[0]?.static_configs, ["alertmanager-ingest.observability.svc:9443"]);
+        assert.equal(alertmanagers[0]?.scheme, "https");
+        assert.equal(
+            alertmanagers[0]?.http_config.tls_config.cert_file,
+            "/etc/observability/alerts-client-tls/tls.crt",
+        );
+        // Main's own Prometheus too: no plain hop to Alertmanager left.
+        const prometheus = chartValues(mainRender, "-kps").prometheus.prometheusSpec;
+        assert.equal(prometheus.disableAlerting, true);
+        assert.deepEqual(prometheus.additionalAlertManagerConfigs[0].static_configs, [
+            { targets: ["alertmanager-ingest.observability.svc:9443"] },
         ]);
     });
 

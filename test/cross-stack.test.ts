@@ -68,7 +68,8 @@ describe("cross-stack: what main exports", () => {
         for (const key of caKeys) assert.ok(!everywhereElse.includes(key.trim().split("\n")[1] ?? key));
         // Within the PKI it only signs, as a secret input.
         const signers = main.records.filter((r) => r.type === "tls:index/locallySignedCert:LocallySignedCert");
-        assert.equal(signers.length, 10);
+        // Seven server certificates, three clusters (hub, edge-a, edge-b), six service identities.
+        assert.equal(signers.length, 16);
         for (const signer of signers) assert.ok(signer.inputs.caPrivateKeyPem instanceof Secret, signer.name);
     });
 
@@ -81,7 +82,7 @@ describe("cross-stack: what main exports", () => {
     it("exports every certificate's expiry and revision as a plain output, for alerts and the report", () => {
         const certificates = outputs.certificates as Record<string, { notAfter: string; revision: string }>;
         assert.ok(!(outputs.certificates instanceof Secret));
-        assert.equal(Object.keys(certificates).length, 11);
+        assert.equal(Object.keys(certificates).length, 1 + 16, "the CA and every leaf");
         const bundles = reveal(outputs.subClusterBundles) as Record<string, FleetBundle>;
         assert.equal(certificates["cluster-edge-a"]?.revision, bundles["edge-a"]?.revision);
         assert.equal(certificates["cluster-edge-a"]?.notAfter, bundles["edge-a"]?.notAfter);

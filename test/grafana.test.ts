@@ -167,6 +167,12 @@ describe("grafana: datasources", () => {
         assert.equal(loki?.jsonData.httpHeaderName1, "X-Scope-OrgID");
         assert.equal(loki?.secureJsonData.httpHeaderValue1, "hub|edge-a|edge-b");
     });
+
+    it("reads traces of every cluster's Tempo tenant at once, the header passed on by the query gateway", () => {
+        const tempo = provisioned.find((d) => d.type === "tempo");
+        assert.equal(tempo?.jsonData.httpHeaderName1, "X-Scope-OrgID");
+        assert.equal(tempo?.secureJsonData.httpHeaderValue1, "hub|edge-a|edge-b");
+    });
 });
 
 describe("grafana: correlations", () => {

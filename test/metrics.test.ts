@@ -176,45 +176,120 @@ describe("metrics: Thanos on main", () => {
     const values = thanosValues({
         config: main(),
         receiveTls: { secretName: "thanos-receive-tls", revision: "abc123" },
+        caRevision: "ca-1",
     }) as Values;
     const router = values.receive.router;
+    const ingestor = values.receive.ingestor;
+    const storeServer = [
+        "--grpc-server-tls-cert=/etc/observability/store-tls/tls.crt",
+        "--grpc-server-tls-key=/etc/observability/store-tls/tls.key",
+        "--grpc-server-tls-client-ca=/etc/observability/store-tls/ca.crt",
+        "--grpc-server-tls-min-version=1.3",
+    ];
+    const storeMount = { name: "store-tls", mountPath: "/etc/observability/store-tls", readOnly: true };
+    const storeVolume = { name: "store-tls", secret: { secretName: "thanos-store-tls" } };
 
     it("verifies client certificates on the remote-write port and takes the tenant from their CN", () => {
-        assert.deepEqual(router.extraArgs, [
+        assert.deepEqual(router.extraArgs.slice(0, 5), [
             "--remote-write.server-tls-cert=/etc/observability/tls/tls.crt",
             "--remote-write.server-tls-key=/etc/observability/tls/tls.key",
             "--remote-write.server-tls-client-ca=/etc/observability/tls/ca.crt",
             "--remote-write.server-tls-min-version=1.3",
             "--receive.tenant-certificate-field=commonName",
         ]);
-        assert.deepEqual(router.extraVolumes, [
-            { name: "remote-write-tls", secret: { secretName: "thanos-receive-tls" } },
+        assert.deepEqual(router.extraVolumes[0], {
+            name: "remote-write-tls",
+            secret: { secretName: "thanos-receive-tls" },
+        });
+        assert.deepEqual(router.extraVolumeMounts[0], {
+            name: "remote-write-tls",
+            mountPath: "/etc/observability/tls",
+            readOnly: true,
+        });
+    });
+
+    it("forwards writes to the ingestors over mTLS, verifying the StoreAPI name", () => {
+        for (const arg of [
+            "--remote-write.client-tls-secure",
+            "--remote-write.client-tls-cert=/etc/observability/store-client-tls/tls.crt",
+            "--remote-write.client-tls-key=/etc/observability/store-client-tls/tls.key",
+            "--remote-write.client-tls-ca=/etc/observability/store-client-tls/ca.crt",
+            "--remote-write.client-server-name=thanos-store.observability.svc",
+        ]) {
+            assert.ok(router.extraArgs.includes(arg), arg);
+        }
+        assert.deepEqual(router.extraVolumes[1], {
+            name: "store-client-tls",
+            secret: { secretName: "thanos-router-client-tls" },
+        });
+    });
+
+    it("requires client certificates on every gRPC server: query, store gateway, ingestors and the router", () => {
+        const servers = { query: values.query, storeGateway: values.storeGateway, ingestor, router };
+        for (const [name, brick] of Object.entries(servers)) {
+            for (const arg of storeServer) assert.ok(brick.extraArgs.includes(arg), `${name}: ${arg}`);
+            assert.ok(
+                brick.extraVolumes.some((v: unknown) => JSON.stringify(v) === JSON.stringify(storeVolume)),
+                name,
+            );
+            assert.ok(
+                brick.extraVolumeMounts.some((m: unknown) => JSON.stringify(m) === JSON.stringify(storeMount)),
+                name,
+            );
+        }
+    });
+
+    it("takes no plain writes at the ingestors and keeps Cap'n Proto on loopback", () => {
+        for (const arg of [
+            "--remote-write.server-tls-cert=/etc/observability/store-tls/tls.crt",
+            "--remote-write.server-tls-client-ca=/etc/observability/store-tls/ca.crt",
+            "--receive.capnproto-address=127.0.0.1:19391",
+        ]) {
+            assert.ok(ingestor.extraArgs.includes(arg), arg);
+        }
+        assert.ok(router.extraArgs.includes("--receive.capnproto-address=127.0.0.1:19391"));
+    });
+
+    it("dials every store with Query's client certificate, verifying the shared StoreAPI name", () => {
+        assert.deepEqual(values.query.extraArgs, [
+            "--grpc-client-tls-secure",
+            "--grpc-client-tls-cert=/etc/observability/store-client-tls/tls.crt",
+            "--grpc-client-tls-key=/etc/observability/store-client-tls/tls.key",
+            "--grpc-client-tls-ca=/etc/observability/store-client-tls/ca.crt",
+            "--grpc-client-server-name=thanos-store.observability.svc",
+            ...storeServer,
         ]);
-        assert.deepEqual(router.extraVolumeMounts, [
-            { name: "remote-write-tls", mountPath: "/etc/observability/tls", readOnly: true },
+        assert.deepEqual(values.query.extraVolumes, [
+            { name: "store-client-tls", secret: { secretName: "thanos-query-client-tls" } },
+            storeVolume,
         ]);
     });
 
-    it("rolls the router when its certificate changes, since it reads the client CA only at start", () => {
+    it("rolls the bricks that read a client CA when it changes", () => {
         assert.deepEqual(router.podAnnotations, { "observability/certificate-revision": "abc123" });
+        for (const brick of [values.query, values.storeGateway, ingestor]) {
+            assert.deepEqual(brick.podAnnotations, { "observability/certificate-revision": "ca-1" });
+        }
     });
 
-    it("reads object storage from a Secret by name and queries the main Prometheus' sidecar", () => {
+    it("reads object storage from a Secret by name and queries the sidecar and the stack's Ruler", () => {
         assert.deepEqual(values.objstoreConfig, { create: false, name: "thanos-objstore", key: "objstore.yml" });
         assert.deepEqual(values.additionalEndpoints, [
             "dnssrv+_grpc._tcp.kps-thanos-discovery.observability.svc.cluster.local",
+            "dnssrv+_grpc._tcp.thanos-rule-headless.observability.svc.cluster.local",
         ]);
-        assert.deepEqual(values.additionalReplicaLabels, ["prometheus_replica", "receive_replica"]);
+        assert.deepEqual(values.additionalReplicaLabels, ["prometheus_replica", "receive_replica", "rule_replica"]);
     });
 
-    it("runs Query, Store Gateway, Compactor, Receive and Ruler", () => {
-        for (const brick of ["compact", "receive", "rule"]) assert.equal(values[brick].enabled, true, brick);
+    it("runs Query, Store Gateway, Compactor and Receive; the Ruler is the stack's own", () => {
+        for (const brick of ["compact", "receive"]) assert.equal(values[brick].enabled, true, brick);
+        assert.equal(values.rule.enabled, false);
         assert.equal(values.query.enabled, undefined, "query is on by default");
         assert.equal(values.storeGateway.enabled, undefined, "the store gateway is on by default");
     });
 
     it("never keeps the chart's 'standard' storage class", () => {
-        for (const brick of [values.compact, values.storeGateway, values.receive.ingestor, values.rule]) {
+        for (const brick of [values.compact, values.storeGateway, values.receive.ingestor]) {
             assert.equal(brick.persistence.storageClass, null);
         }
     });
@@ -236,7 +311,11 @@ describe("metrics: the retention contract", () => {
     });
 
     it("gives the Thanos compactor each resolution's retention", () => {
-        const values = thanosValues({ config, receiveTls: { secretName: "s", revision: "r" } }) as Values;
+        const values = thanosValues({
+            config,
+            receiveTls: { secretName: "s", revision: "r" },
+            caRevision: "c",
+        }) as Values;
         assert.deepEqual(values.compact.extraArgs, [
             "--retention.resolution-raw=14d",
             "--retention.resolution-5m=90d",
@@ -246,7 +325,11 @@ describe("metrics: the retention contract", () => {
     });
 
     it("gives Thanos Receive the local retention for its TSDB", () => {
-        const values = thanosValues({ config, receiveTls: { secretName: "s", revision: "r" } }) as Values;
+        const values = thanosValues({
+            config,
+            receiveTls: { secretName: "s", revision: "r" },
+            caRevision: "c",
+        }) as Values;
         assert.equal(values.receive.retention, "72h");
     });
 
@@ -369,13 +452,19 @@ describe("metrics: the main stack as declared", () => {
             },
         };
         const thanos = chart("main-metrics-thanos").inputs.values as Values;
-        for (const brick of [thanos.storeGateway, thanos.compact, thanos.receive.ingestor, thanos.rule]) {
+        for (const brick of [thanos.storeGateway, thanos.compact, thanos.receive.ingestor]) {
             assert.deepEqual(brick.affinity, colocated);
             assert.deepEqual(brick.podLabels, { "observability/bucket-volume": "thanos-objstore" });
         }
+        const ruler = result.records.find(
+            (r) => r.type === "kubernetes:apps/v1:StatefulSet" && r.name === "main-metrics-thanos-rule",
+        );
+        const rulerPod = (ruler?.inputs.spec as Values).template;
+        assert.deepEqual(rulerPod.spec.affinity, colocated);
+        assert.equal(rulerPod.metadata.labels["observability/bucket-volume"], "thanos-objstore");
         const prometheus = (chart("main-metrics-kps").inputs.values as Values).prometheus.prometheusSpec;
         assert.deepEqual(prometheus.affinity, colocated);
-        assert.deepEqual(prometheus.podMetadata, { labels: { "observability/bucket-volume": "thanos-objstore" } });
+        assert.deepEqual(prometheus.podMetadata.labels, { "observability/bucket-volume": "thanos-objstore" });
     });
 });
 

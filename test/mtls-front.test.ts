@@ -2,14 +2,30 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
+import * as http2 from "node:http2";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 
-import { alertIngestSpec, frontNginxConf, queryGatewaySpec, type FrontSpec } from "../components/mtls-front";
+import {
+    alertIngestSpec,
+    frontNginxConf,
+    OTLP_TRACE_EXPORT,
+    queryGatewaySpec,
+    traceIngestSpec,
+    type FrontSpec,
+} from "../components/mtls-front";
 import { certificateSpecs, type CertificateSpec, type ProfileName } from "../components/pki-profiles";
-import { describeOutcome, plainRequest, probeOk, request, type Outcome } from "../scripts/lib/harness/https";
+import { rulerAlertmanagersConfig, rulerQueryConfig } from "../components/thanos-ruler";
+import {
+    describeOutcome,
+    plainRequest,
+    probeOk,
+    request,
+    REQUEST_TIMEOUT_MS,
+    type Outcome,
+} from "../scripts/lib/harness/https";
 import { startAlertmanager } from "../scripts/lib/harness/alertmanager";
 import { locateNginx } from "../scripts/lib/harness/nginx";
 import {
@@ -41,6 +57,7 @@ async function startFront(
     tlsDir: string,
     spec: FrontSpec,
     upstreams: readonly string[],
+    grpc?: { upstreamTlsDir: string; upstreamServerName: string },
 ): Promise<Server & { ports: number[] }> {
     const ports = await Promise.all(spec.listeners.map(() => freePort()));
     const probePort = await freePort();
@@ -49,9 +66,11 @@ async function startFront(
             ...l,
             listen: `${HOST}:${ports[i] ?? 0}`,
             upstream: upstreams[i] ?? "",
+            ...(grpc !== undefined ? { upstreamServerName: grpc.upstreamServerName } : {}),
         })),
         probeListen: `${HOST}:${probePort}`,
         tlsDir,
+        ...(grpc !== undefined ? { upstreamTlsDir: grpc.upstreamTlsDir } : {}),
         tempDir: work,
     });
     fs.writeFileSync(path.join(work, "nginx.conf"), conf);
@@ -63,7 +82,10 @@ async function startFront(
     return Object.assign(server, { ports });
 }
 
-/** The fleet CA, a front's server certificate as a mounted Secret, and a cluster and a service identity. */
+/**
+ * The fleet CA, a front's server certificate as a mounted Secret, a cluster and a service
+ * identity, and a way to issue any other certificate of the fleet's specs.
+ */
 async function frontIdentities(work: string, server: ProfileName) {
     const specs = certificateSpecs(exampleMainConfig(SUB_CLUSTER));
     const spec = (predicate: (s: CertificateSpec) => boolean): CertificateSpec => {
@@ -76,17 +98,20 @@ async function frontIdentities(work: string, server: ProfileName) {
         spec((s) => s.profile === server),
         ca,
     );
+    /** The certificate of a profile (a cluster's, for `cluster-<name>`), from the fleet CA. */
+    const issue = (id: string, validity?: { notBefore: Date; notAfter: Date }): Promise<Issued> =>
+        issueLeaf(
+            spec((s) => s.id === id),
+            ca,
+            validity,
+        );
     return {
         ca,
+        spec,
+        issue,
         tlsDir: writeTlsSecret(path.join(work, "tls"), issued, ca),
-        cluster: await issueLeaf(
-            spec((s) => s.cluster === SUB_CLUSTER),
-            ca,
-        ),
-        grafana: await issueLeaf(
-            spec((s) => s.profile === "grafana"),
-            ca,
-        ),
+        cluster: await issue(`cluster-${SUB_CLUSTER}`),
+        grafana: await issue("grafana"),
     };
 }
 
@@ -185,6 +210,7 @@ describe("alert ingest: a real nginx in front of a real Alertmanager", () => {
     let ca: Authority;
     let cluster: Issued;
     let grafana: Issued;
+    let main: Issued;
     let nginx: Server;
     let alertmanager: Server;
 
@@ -204,8 +230,10 @@ describe("alert ingest: a real nginx in front of a real Alertmanager", () => {
     before(async () => {
         const binaries = locateBinaries(["alertmanager"], "the alert ingest proof runs a real Alertmanager");
         const nginxBinary = locateNginx();
-        let tlsDir: string;
-        ({ ca, tlsDir, cluster, grafana } = await frontIdentities(work, "alertmanager"));
+        const ids = await frontIdentities(work, "alertmanager");
+        const tlsDir = ids.tlsDir;
+        ({ ca, cluster, grafana } = ids);
+        main = await ids.issue("cluster-main");
 
         alertmanager = await startAlertmanager(binaries.alertmanager, work, {
             route: { receiver: "blackhole" },
@@ -229,6 +257,24 @@ describe("alert ingest: a real nginx in front of a real Alertmanager", () => {
             held.map((a) => [a.labels.alertname, a.labels.cluster]),
             [["IngestProbe", SUB_CLUSTER]],
         );
+    });
+
+    it("delivers the alerts of main's Ruler and Prometheus, on main's own cluster certificate", async () => {
+        const ingest = (parse(rulerAlertmanagersConfig(exampleMainConfig(SUB_CLUSTER))) as Values).alertmanagers[0];
+        assert.equal(ingest.http_config.tls_config.server_name, "alertmanager-ingest.observability.svc");
+        const alert = [{ labels: { alertname: "FleetRuleProbe", cluster: "main", severity: "info" } }];
+        const outcome = await request(
+            { port: nginx.port, servername: ingest.http_config.tls_config.server_name, identity: main },
+            ca,
+            {
+                method: "POST",
+                path: ALERTS,
+                body: JSON.stringify(alert),
+                headers: { "content-type": "application/json" },
+            },
+        );
+        assert.equal(outcome.status, 200, describeOutcome(outcome));
+        assert.ok((await alertsAtAlertmanager()).some((a) => a.labels.alertname === "FleetRuleProbe"));
     });
 
     it("refuses a client without a certificate before Alertmanager", async () => {
@@ -265,9 +311,11 @@ describe("query gateway: a real nginx before a real Prometheus and a Tempo stand
     const config = exampleMainConfig(SUB_CLUSTER);
     const servername = "query-gateway.observability.svc";
     const tempoRequests: string[] = [];
+    const tempoTenants: (string | string[] | undefined)[] = [];
     let ca: Authority;
     let cluster: Issued;
     let grafana: Issued;
+    let ruler: Issued;
     let nginx: Server & { ports: number[] };
     let prometheus: Server;
     let tempo: http.Server;
@@ -282,8 +330,10 @@ describe("query gateway: a real nginx before a real Prometheus and a Tempo stand
     before(async () => {
         const binaries = locateBinaries(["prometheus"], "the query gateway proof runs a real Prometheus");
         const nginxBinary = locateNginx();
-        let tlsDir: string;
-        ({ ca, tlsDir, cluster, grafana } = await frontIdentities(work, "query-gateway"));
+        const ids = await frontIdentities(work, "query-gateway");
+        const tlsDir = ids.tlsDir;
+        ({ ca, cluster, grafana } = ids);
+        ruler = await ids.issue("thanos-ruler");
 
         const promPort = await freePort();
         fs.writeFileSync(path.join(work, "prometheus.yml"), stringify({ global: { scrape_interval: "1m" } }));
@@ -301,6 +351,7 @@ describe("query gateway: a real nginx before a real Prometheus and a Tempo stand
 
         tempo = http.createServer((req, res) => {
             tempoRequests.push(`${req.method} ${req.url}`);
+            tempoTenants.push(req.headers["x-scope-orgid"]);
             res.writeHead(200, { "content-type": "application/json" });
             res.end('{"traces":[]}');
         });
@@ -339,13 +390,233 @@ describe("query gateway: a real nginx before a real Prometheus and a Tempo stand
         assert.notEqual(direct.status, 403, describeOutcome(direct));
     });
 
+    it("answers the Ruler's PromQL on its own certificate, under the name its query configuration verifies", async () => {
+        const target = (parse(rulerQueryConfig(config)) as Values[])[0];
+        assert.equal(target?.http_config.tls_config.server_name, servername);
+        assert.equal(target?.scheme, "https");
+        const outcome = await request(
+            { port: nginx.ports[0] ?? 0, servername: target?.http_config.tls_config.server_name, identity: ruler },
+            ca,
+            {
+                method: "POST",
+                path: "/api/v1/query",
+                body: "query=vector(3)",
+                headers: { "content-type": "application/x-www-form-urlencoded" },
+            },
+        );
+        assert.equal(outcome.status, 200, describeOutcome(outcome));
+        assert.equal((JSON.parse(outcome.body ?? "{}") as Values).data.result[0].value[1], "3");
+        // The Ruler only reads: the admin API stays closed to it too.
+        const admin = await ask(0, ruler, "POST", "/api/v1/admin/tsdb/snapshot");
+        assert.equal(admin.status, 403, describeOutcome(admin));
+    });
+
     it("passes Grafana's trace reads to Tempo and nothing from a cluster", async () => {
-        const read = await ask(1, grafana, "GET", "/api/v2/search/tags?scope=resource");
+        const read = await request({ port: nginx.ports[1] ?? 0, servername, identity: grafana }, ca, {
+            path: "/api/v2/search/tags?scope=resource",
+            headers: { "X-Scope-OrgID": "main|sub-eu-1" },
+        });
         assert.equal(read.status, 200, describeOutcome(read));
+        assert.deepEqual(tempoTenants, ["main|sub-eu-1"], "Grafana's tenants reach Tempo as it sent them");
         const fromCluster = await ask(1, cluster, "GET", "/api/search");
         assert.equal(fromCluster.status, 403, describeOutcome(fromCluster));
         const write = await ask(1, grafana, "POST", "/api/search", "q=1");
         assert.equal(write.status, 403, describeOutcome(write));
         assert.deepEqual(tempoRequests, ["GET /api/v2/search/tags?scope=resource"]);
+    });
+});
+
+/** What the Tempo receiver stand-in saw of one call. */
+interface ReceivedCall {
+    path: string;
+    tenant: string | string[] | undefined;
+    /** The CN of the client certificate the call came with: the front's. */
+    peer: string;
+}
+
+/** A gRPC call over HTTP/2 and TLS: the HTTP status and `grpc-status`, or the error. */
+interface GrpcOutcome {
+    status?: number;
+    grpcStatus?: string;
+    error?: string;
+}
+
+/** An empty gRPC message: uncompressed, zero length. */
+const EMPTY_GRPC_MESSAGE = Buffer.from([0, 0, 0, 0, 0]);
+
+function grpcCall(
+    port: number,
+    servername: string,
+    ca: Issued,
+    identity: Issued | undefined,
+    target: string,
+    headers: Record<string, string> = {},
+): Promise<GrpcOutcome> {
+    return new Promise((resolve) => {
+        const session = http2.connect(`https://${HOST}:${port}`, {
+            servername,
+            ca: ca.cert,
+            ...(identity !== undefined ? { cert: identity.cert, key: identity.key } : {}),
+        });
+        const done = (outcome: GrpcOutcome) => {
+            session.close();
+            resolve(outcome);
+        };
+        session.on("error", (error) => done({ error: error.message }));
+        const call = session.request({
+            ":method": "POST",
+            ":path": target,
+            "content-type": "application/grpc",
+            te: "trailers",
+            ...headers,
+        });
+        const outcome: GrpcOutcome = {};
+        call.setTimeout(REQUEST_TIMEOUT_MS, () => call.close(http2.constants.NGHTTP2_CANCEL));
+        call.on("response", (h) => {
+            outcome.status = Number(h[":status"]);
+            if (h["grpc-status"] !== undefined) outcome.grpcStatus = String(h["grpc-status"]);
+        });
+        call.on("trailers", (t) => {
+            if (t["grpc-status"] !== undefined) outcome.grpcStatus = String(t["grpc-status"]);
+        });
+        call.on("error", (error) => done({ ...outcome, error: error.message }));
+        call.on("data", () => undefined);
+        call.on("end", () => done(outcome));
+        call.end(EMPTY_GRPC_MESSAGE);
+    });
+}
+
+describe("trace ingest: a real nginx before a Tempo receiver stand-in, over mTLS both ways", () => {
+    const work = tempDir("trace-ingest");
+    const config = exampleMainConfig(SUB_CLUSTER);
+    const servername = "traces.obs.example.com";
+    const calls: ReceivedCall[] = [];
+    let ca: Authority;
+    let cluster: Issued;
+    let grafana: Issued;
+    let main: Issued;
+    const rejected = new Map<string, Issued | undefined>();
+    let nginx: Server;
+    let misnamed: Server;
+    let receiver: http2.Http2SecureServer;
+
+    const send = (identity: Issued | undefined, target = OTLP_TRACE_EXPORT, headers?: Record<string, string>) =>
+        grpcCall(nginx.port, servername, ca, identity, target, headers);
+
+    before(async () => {
+        const nginxBinary = locateNginx();
+        const ids = await frontIdentities(work, "tempo");
+        ({ ca, cluster, grafana } = ids);
+        main = await ids.issue("cluster-main");
+        const clusterSpec = ids.spec((s) => s.cluster === SUB_CLUSTER);
+        const now = Date.now();
+        rejected.set("no certificate", undefined);
+        rejected.set("a foreign CA", await issueLeaf(clusterSpec, await issueCa(ids.spec((s) => s.kind === "ca"))));
+        rejected.set(
+            "an expired certificate",
+            await ids.issue(`cluster-${SUB_CLUSTER}`, {
+                notBefore: new Date(now - 48 * 3_600_000),
+                notAfter: new Date(now - 3_600_000),
+            }),
+        );
+        rejected.set(
+            "no clientAuth usage",
+            await issueLeaf({ ...clusterSpec, extendedKeyUsages: ["server_auth"] }, ids.ca),
+        );
+
+        // Tempo's receiver as its configuration asks: TLS 1.3, client certificates from the fleet CA.
+        const receiverCert = await ids.issue("tempo-receiver");
+        receiver = http2.createSecureServer({
+            cert: receiverCert.cert,
+            key: receiverCert.key,
+            ca: ca.cert,
+            requestCert: true,
+            rejectUnauthorized: true,
+            minVersion: "TLSv1.3",
+        });
+        receiver.on("stream", (stream, headers) => {
+            const socket = stream.session?.socket as import("node:tls").TLSSocket | undefined;
+            calls.push({
+                path: String(headers[":path"]),
+                tenant: headers["x-scope-orgid"],
+                peer: String(socket?.getPeerCertificate().subject?.CN ?? ""),
+            });
+            stream.respond({ ":status": 200, "content-type": "application/grpc" }, { waitForTrailers: true });
+            stream.on("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+            stream.end(EMPTY_GRPC_MESSAGE);
+        });
+        const receiverPort = await freePort();
+        await new Promise<void>((resolve) => receiver.listen(receiverPort, HOST, resolve));
+
+        const upstreamTlsDir = writeTlsSecret(path.join(work, "upstream-tls"), await ids.issue("traces-ingest"), ca);
+        // Production dials the Service by its name; here by address, verifying the same name.
+        const upstream = `${HOST}:${receiverPort}`;
+        const receiverName = new URL(`grpc://${traceIngestSpec(config).listeners[0]?.upstream}`).hostname;
+        nginx = await startFront(nginxBinary, work, ids.tlsDir, traceIngestSpec(config), [upstream], {
+            upstreamTlsDir,
+            upstreamServerName: receiverName,
+        });
+        const misnamedWork = path.join(work, "misnamed");
+        fs.mkdirSync(misnamedWork, { recursive: true });
+        misnamed = await startFront(nginxBinary, misnamedWork, ids.tlsDir, traceIngestSpec(config), [upstream], {
+            upstreamTlsDir,
+            upstreamServerName: "tempo.elsewhere.svc",
+        });
+    });
+
+    after(async () => {
+        await Promise.all([nginx, misnamed].filter((s) => s !== undefined).map(stopServer));
+        await new Promise((resolve) => receiver?.close(resolve));
+    });
+
+    it("dials the receiver of the profile's Tempo Service, verifying the name its certificate carries", () => {
+        assert.equal(traceIngestSpec(config).listeners[0]?.upstream, "tempo.observability.svc:4317");
+        const large = traceIngestSpec(testMain({ profile: "large", storage: TEST_S3_STORAGE }));
+        assert.equal(large.listeners[0]?.upstream, "tempo-distributor.observability.svc:4317");
+    });
+
+    it("forwards a sub cluster's spans with its name as the tenant, whatever tenant it sent", async () => {
+        calls.length = 0;
+        const outcome = await send(cluster, OTLP_TRACE_EXPORT, { "x-scope-orgid": "main" });
+        assert.deepEqual(outcome, { status: 200, grpcStatus: "0" });
+        assert.deepEqual(calls, [
+            { path: OTLP_TRACE_EXPORT, tenant: SUB_CLUSTER, peer: "traces-ingest.observability" },
+        ]);
+    });
+
+    it("gives main's own spans main's tenant", async () => {
+        calls.length = 0;
+        const outcome = await send(main);
+        assert.deepEqual(outcome, { status: 200, grpcStatus: "0" });
+        assert.deepEqual(
+            calls.map((c) => c.tenant),
+            ["main"],
+        );
+    });
+
+    for (const reason of ["no certificate", "a foreign CA", "an expired certificate", "no clientAuth usage"]) {
+        it(`refuses a client with ${reason} before Tempo`, async () => {
+            calls.length = 0;
+            const outcome = await send(rejected.get(reason));
+            // nginx answers 400 over HTTP/2 once the handshake failed verification.
+            assert.equal(outcome.status, 400, JSON.stringify(outcome));
+            assert.deepEqual(calls, []);
+        });
+    }
+
+    it("refuses a service certificate and any other gRPC method", async () => {
+        calls.length = 0;
+        assert.equal((await send(grafana)).status, 403);
+        const metrics = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+        assert.equal((await send(cluster, metrics)).status, 403);
+        assert.equal((await send(cluster, `${OTLP_TRACE_EXPORT}x`)).status, 403);
+        assert.deepEqual(calls, []);
+    });
+
+    it("fails the call when the receiver's certificate does not carry the name it verifies", async () => {
+        calls.length = 0;
+        const outcome = await grpcCall(misnamed.port, servername, ca, cluster, OTLP_TRACE_EXPORT);
+        assert.equal(outcome.status, 502, JSON.stringify(outcome));
+        assert.deepEqual(calls, []);
     });
 });

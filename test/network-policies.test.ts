@@ -117,8 +117,15 @@ describe("network policies: who reaches what on main", () => {
         for (const source of [OUTSIDE, APPLICATION]) {
             assert.ok(reaches(source, "thanos-receive-router", INGEST.metrics.targetPort));
             assert.ok(reaches(source, "loki-gateway", INGEST.logs.targetPort));
-            assert.ok(reaches(source, "tempo", INGEST.traces.targetPort));
+            assert.ok(reaches(source, "trace-ingest", INGEST.traces.targetPort));
             assert.ok(reaches(source, "alert-ingest", INGEST.alerts.targetPort));
+        }
+    });
+
+    it("keeps Tempo's receiver to the trace ingest: no tenant can be written around it", () => {
+        assert.ok(reaches(from("trace-ingest"), "tempo", OTLP_PORTS.grpc));
+        for (const source of [OUTSIDE, APPLICATION, from("otel-gateway"), from("grafana"), from("prometheus")]) {
+            assert.equal(reaches(source, "tempo", OTLP_PORTS.grpc), false);
         }
     });
 
@@ -168,15 +175,22 @@ describe("network policies: who reaches what on main", () => {
         assert.equal(reaches(APPLICATION, "query-gateway", 10902), false);
     });
 
-    it("lets alerts into Alertmanager from Prometheus, the Ruler and the alert ingest only; its replicas gossip", () => {
-        for (const sender of ["prometheus", "thanos-rule", "alert-ingest"] as const) {
-            assert.ok(reaches(from(sender), "alertmanager", 9093), sender);
+    it("lets alerts into Alertmanager through the alert ingest only (Prometheus scrapes it); its replicas gossip", () => {
+        assert.ok(reaches(from("alert-ingest"), "alertmanager", 9093));
+        for (const sender of ["prometheus", "thanos-rule"] as const) {
+            assert.ok(reaches(from(sender), "alert-ingest", INGEST.alerts.targetPort), sender);
         }
+        assert.equal(reaches(from("thanos-rule"), "alertmanager", 9093), false, "the Ruler goes through the ingest");
         assert.equal(reaches(from("grafana"), "alertmanager", 9093), false);
         assert.equal(reaches(OUTSIDE, "alertmanager", 9093), false);
         assert.ok(reaches(from("alertmanager"), "alertmanager", 9094, "TCP"));
         assert.ok(reaches(from("alertmanager"), "alertmanager", 9094, "UDP"));
         assert.equal(reaches(from("prometheus"), "alertmanager", 9094), false);
+    });
+
+    it("lets the Ruler read PromQL through the query gateway only", () => {
+        assert.ok(reaches(from("thanos-rule"), "query-gateway", 10902));
+        assert.equal(reaches(from("thanos-rule"), "thanos-query", 10902), false);
     });
 
     it("lets Prometheus scrape every brick's metrics port, and nothing else reach it", () => {
@@ -231,7 +245,8 @@ describe("network policies: the table's ports are those the bricks' values keep"
         );
 
     it("metrics: Thanos Receive router's remote-write port, the chart's default that the values keep", () => {
-        const router = (thanosValues({ config: main, receiveTls: tls }) as Values).receive.router as Values;
+        const router = (thanosValues({ config: main, receiveTls: tls, caRevision: "c" }) as Values).receive
+            .router as Values;
         assert.equal("httpRemoteWritePort" in router, false);
         assert.equal(chartDefaults(charts.thanos).receive.router.httpRemoteWritePort, INGEST.metrics.targetPort);
         assert.ok(port("thanos-receive-router").has(INGEST.metrics.targetPort));

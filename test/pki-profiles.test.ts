@@ -36,7 +36,7 @@ const byId = (specs: CertificateSpec[], id: string): CertificateSpec => {
 describe("certificate profiles", () => {
     const specs = certificateSpecs(mainConfig());
 
-    it("issues one CA, five server certificates, one client certificate per cluster and two service ones", () => {
+    it("issues one CA, seven server certificates, one client certificate per cluster and six service ones", () => {
         assert.deepEqual(
             specs.map((s) => s.id),
             [
@@ -44,15 +44,54 @@ describe("certificate profiles", () => {
                 "thanos-receive",
                 "logs-ingest",
                 "tempo",
+                "tempo-receiver",
                 "alertmanager",
                 "query-gateway",
+                "thanos-store",
                 "cluster-hub",
                 "cluster-edge-a",
                 "cluster-edge-b",
                 "grafana",
                 "reporter",
+                "thanos-query",
+                "thanos-router",
+                "traces-ingest",
+                "thanos-ruler",
             ],
         );
+    });
+
+    it("gives every Thanos StoreAPI one in-cluster name, which Query and the router verify", () => {
+        const store = byId(specs, "thanos-store");
+        assert.equal(store.kind, "server");
+        assert.deepEqual(store.dnsNames, [
+            "thanos-store",
+            "thanos-store.monitoring",
+            "thanos-store.monitoring.svc",
+            "thanos-store.monitoring.svc.cluster.local",
+        ]);
+        assert.deepEqual(allowedUses(store), ["digital_signature", "server_auth"]);
+    });
+
+    it("names Tempo's receiver by both Services that may serve it, in-cluster only", () => {
+        const names = byId(specs, "tempo-receiver").dnsNames;
+        for (const name of ["tempo.monitoring.svc", "tempo-distributor.monitoring.svc"]) {
+            assert.ok(names.includes(name), name);
+        }
+        assert.ok(!names.some((n) => n.endsWith(".obs.acme.test")), names.join(", "));
+    });
+
+    it("gives the Thanos bricks and the trace ingest service identities for client authentication only", () => {
+        for (const id of ["thanos-query", "thanos-router", "thanos-ruler", "traces-ingest"]) {
+            const spec = byId(specs, id);
+            assert.deepEqual(spec.subject, {
+                commonName: `${id}.observability`,
+                organization: "observability",
+                organizationalUnit: "service",
+            });
+            assert.deepEqual(allowedUses(spec), ["digital_signature", "client_auth"]);
+            assert.equal(tlsSecretName(spec), `${id}-client-tls`);
+        }
     });
 
     it("makes the CA a certificate-signing root of ten years, renewed one year ahead", () => {

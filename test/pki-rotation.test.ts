@@ -138,8 +138,9 @@ describe("rotation: the main stack over time", () => {
     });
 
     it("puts a replacement trigger on the CA and every leaf, its key and its request", () => {
-        // CA key and certificate, then key, request and certificate of each of the nine leaves.
-        assert.equal(atIssue.triggers.size, 2 + 3 * 9);
+        // CA key and certificate, then key, request and certificate of each of the fifteen leaves:
+        // seven servers, main's and one sub cluster's identities, six service identities.
+        assert.equal(atIssue.triggers.size, 2 + 3 * 15);
         for (const [name, trigger] of atIssue.triggers) assert.equal(typeof trigger, "string", name);
     });
 
@@ -157,7 +158,8 @@ describe("rotation: the main stack over time", () => {
     });
 
     it("changes the revision annotation of every certificate Secret with it, so pods that cache files roll", () => {
-        assert.equal(inside.revisions.size, 9);
+        // Seven servers and six service identities, main's identity in both namespaces.
+        assert.equal(inside.revisions.size, 15);
         for (const [name, revision] of inside.revisions) {
             assert.equal(typeof revision, "string", name);
             assert.notEqual(revision, atIssue.revisions.get(name), name);

@@ -27,15 +27,19 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:apps/v1:Deployment | hub-alert-ingest | obs:index:MtlsFront::hub-alert-ingest",
             "kubernetes:apps/v1:Deployment | hub-query-gateway | obs:index:MtlsFront::hub-query-gateway",
             "kubernetes:apps/v1:Deployment | hub-remediator | obs:index:Remediator::hub-remediator",
+            "kubernetes:apps/v1:Deployment | hub-trace-ingest | obs:index:MtlsFront::hub-trace-ingest",
+            "kubernetes:apps/v1:StatefulSet | hub-metrics-thanos-rule | obs:index:ThanosRuler::hub-metrics-thanos-rule",
             "kubernetes:batch/v1:CronJob | hub-reporter | obs:index:Reporter::hub-reporter",
             "kubernetes:core/v1:ConfigMap | hub-alert-ingest-config | obs:index:MtlsFront::hub-alert-ingest",
             "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-fleet-overview | obs:index:Grafana::hub-grafana",
             "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-pipeline-health | obs:index:Grafana::hub-grafana",
             "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-talos | obs:index:Grafana::hub-grafana",
             "kubernetes:core/v1:ConfigMap | hub-metrics-fleet-rules | obs:index:Metrics::hub-metrics",
+            "kubernetes:core/v1:ConfigMap | hub-metrics-thanos-rule-config | obs:index:ThanosRuler::hub-metrics-thanos-rule",
             "kubernetes:core/v1:ConfigMap | hub-query-gateway-config | obs:index:MtlsFront::hub-query-gateway",
             "kubernetes:core/v1:ConfigMap | hub-remediator-code | obs:index:Remediator::hub-remediator",
             "kubernetes:core/v1:ConfigMap | hub-reporter-code | obs:index:Reporter::hub-reporter",
+            "kubernetes:core/v1:ConfigMap | hub-trace-ingest-config | obs:index:MtlsFront::hub-trace-ingest",
             "kubernetes:core/v1:Namespace | hub-namespaces-agents | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Namespace | hub-namespaces-core | obs:index:Namespaces::hub-namespaces",
             "kubernetes:core/v1:Secret | hub-grafana-admin | obs:index:Grafana::hub-grafana",
@@ -46,9 +50,11 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:core/v1:Service | hub-alert-ingest-service | obs:index:MtlsFront::hub-alert-ingest",
             "kubernetes:core/v1:Service | hub-logs-logs-ingest | obs:index:Logs::hub-logs",
             "kubernetes:core/v1:Service | hub-metrics-metrics-ingest | obs:index:Metrics::hub-metrics",
+            "kubernetes:core/v1:Service | hub-metrics-thanos-rule-headless | obs:index:ThanosRuler::hub-metrics-thanos-rule",
             "kubernetes:core/v1:Service | hub-query-gateway-service | obs:index:MtlsFront::hub-query-gateway",
             "kubernetes:core/v1:Service | hub-remediator-service | obs:index:Remediator::hub-remediator",
-            "kubernetes:core/v1:Service | hub-traces-traces-ingest | obs:index:Traces::hub-traces",
+            "kubernetes:core/v1:Service | hub-trace-ingest-exposure | obs:index:MtlsFront::hub-trace-ingest",
+            "kubernetes:core/v1:Service | hub-trace-ingest-service | obs:index:MtlsFront::hub-trace-ingest",
             "kubernetes:core/v1:ServiceAccount | hub-remediator-account | obs:index:Remediator::hub-remediator",
             "kubernetes:core/v1:ServiceAccount | hub-reporter-account | obs:index:Reporter::hub-reporter",
             "kubernetes:helm.sh/v4:Chart | hub-grafana-chart | obs:index:Grafana::hub-grafana",
@@ -61,6 +67,7 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:monitoring.coreos.com/v1:PodMonitor | hub-logs-vector-metrics | obs:index:Logs::hub-logs",
             "kubernetes:monitoring.coreos.com/v1:PrometheusRule | hub-metrics-certificate-rules | obs:index:Metrics::hub-metrics",
             "kubernetes:monitoring.coreos.com/v1:PrometheusRule | hub-metrics-rules | obs:index:Metrics::hub-metrics",
+            "kubernetes:monitoring.coreos.com/v1:ServiceMonitor | hub-metrics-thanos-rule-metrics | obs:index:ThanosRuler::hub-metrics-thanos-rule",
             "kubernetes:monitoring.coreos.com/v1:ServiceMonitor | hub-remediator-metrics | obs:index:Remediator::hub-remediator",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-agents-default-deny-ingress | obs:index:NetworkPolicies::hub-network-policies",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-alert-ingest | obs:index:NetworkPolicies::hub-network-policies",
@@ -81,6 +88,7 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-thanos-receive-router | obs:index:NetworkPolicies::hub-network-policies",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-thanos-rule | obs:index:NetworkPolicies::hub-network-policies",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-thanos-store-gateway | obs:index:NetworkPolicies::hub-network-policies",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-allow-trace-ingest | obs:index:NetworkPolicies::hub-network-policies",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy | hub-network-policies-core-default-deny-ingress | obs:index:NetworkPolicies::hub-network-policies",
             "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole | hub-remediator-role | obs:index:Remediator::hub-remediator",
             "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding | hub-remediator-binding | obs:index:Remediator::hub-remediator",
@@ -90,11 +98,13 @@ describe("program: main stack with S3 storage", () => {
             "obs:index:Metrics | hub-metrics | obs:index:MainCluster::hub",
             "obs:index:MtlsFront | hub-alert-ingest | obs:index:MainCluster::hub",
             "obs:index:MtlsFront | hub-query-gateway | obs:index:MainCluster::hub",
+            "obs:index:MtlsFront | hub-trace-ingest | obs:index:MainCluster::hub",
             "obs:index:Namespaces | hub-namespaces | obs:index:MainCluster::hub",
             "obs:index:NetworkPolicies | hub-network-policies | obs:index:MainCluster::hub",
             "obs:index:Pki | hub-pki | obs:index:MainCluster::hub",
             "obs:index:Remediator | hub-remediator | obs:index:MainCluster::hub",
             "obs:index:Reporter | hub-reporter | obs:index:MainCluster::hub",
+            "obs:index:ThanosRuler | hub-metrics-thanos-rule | obs:index:Metrics::hub-metrics",
             "obs:index:Traces | hub-traces | obs:index:MainCluster::hub",
             "pulumi:providers:kubernetes | kubernetes | pulumi:pulumi:Stack::observability-main-s3",
             "pulumi:pulumi:Stack | observability-main-s3 | ",
@@ -108,16 +118,17 @@ describe("program: main stack with S3 storage", () => {
 
     it("creates every Kubernetes object through that provider", () => {
         const kubernetesObjects = result.records.filter((r) => r.type.startsWith("kubernetes:"));
-        // Two namespaces, the storage Secret, nine certificate Secrets (see pki-profiles.test.ts), the
+        // Two namespaces, the storage Secret, fifteen certificate Secrets (see pki-profiles.test.ts), the
         // Thanos object storage Secret, the metrics, logs, traces and alerts LoadBalancers, seven charts
         // (kps, Thanos, Loki, Vector, Tempo, the trace gateway, Grafana), the ConfigMap, Deployment and
-        // Service of each front (alert ingest, query gateway), Vector's PodMonitor, Grafana's admin
+        // Service of each front (alert ingest, query gateway, trace ingest), the Ruler's ConfigMap,
+        // StatefulSet, headless Service and ServiceMonitor, Vector's PodMonitor, Grafana's admin
         // Secret and its three dashboard ConfigMaps, the Alertmanager configuration Secret, the fleet
         // rules ConfigMap, two PrometheusRules (cluster rules, certificate rules), and the remediator's
         // ConfigMap, Deployment, Service, ServiceAccount, ServiceMonitor, ClusterRole and binding, and
-        // the report's ConfigMap, ServiceAccount and CronJob, and twenty NetworkPolicies (a default
+        // the report's ConfigMap, ServiceAccount and CronJob, and twenty-one NetworkPolicies (a default
         // deny in each namespace, one policy per brick that takes connections in the core one).
-        assert.equal(kubernetesObjects.length, 2 + 1 + 9 + 1 + 4 + 7 + 2 * 3 + 1 + 1 + 3 + 1 + 1 + 2 + 7 + 3 + 20);
+        assert.equal(kubernetesObjects.length, 2 + 1 + 15 + 1 + 4 + 7 + 3 * 3 + 4 + 1 + 1 + 3 + 1 + 1 + 2 + 7 + 3 + 21);
         for (const record of kubernetesObjects) {
             assert.match(record.provider ?? "", /[:$]pulumi:providers:kubernetes::kubernetes::/, record.name);
         }

@@ -268,6 +268,7 @@ const BRICKS: Readonly<Record<string, string>> = {
     "charts.opentelemetryCollector": "traces",
     "charts.traefik": "traces",
     "images.otelCollector": "traces",
+    "images.thanos": "metrics",
     "charts.grafana": "grafana",
     "images.nginxUnprivileged": "gateways",
     "images.node": "programs",

@@ -39,7 +39,7 @@ const sub = testSub;
 
 const tempoInput = (config: MainConfig): TempoInput => ({
     config,
-    serverTls: { secretName: "tempo-tls", revision: "rev-tempo" },
+    serverTls: { secretName: "tempo-receiver-tls", revision: "rev-tempo" },
     identity: { secretName: "cluster-client-tls", revision: "rev-id" },
 });
 
@@ -82,22 +82,19 @@ describe("traces: Tempo on main (monolithic)", () => {
     const config = parse(values.config as string) as Values;
     const mounts = mountsOf(values.tempo.extraVolumeMounts);
 
-    it("listens for OTLP only: no jaeger, zipkin or opencensus receiver in the configuration file (P14)", () => {
+    it("listens for OTLP over gRPC only, the trace ingest's protocol: no jaeger, zipkin, opencensus or OTLP/HTTP (P14)", () => {
         assert.deepEqual(Object.keys(config.distributor.receivers), ["otlp"]);
-        assert.deepEqual(Object.keys(config.distributor.receivers.otlp.protocols).sort(), ["grpc", "http"]);
+        assert.deepEqual(Object.keys(config.distributor.receivers.otlp.protocols), ["grpc"]);
         assert.equal(config.distributor.receivers.otlp.protocols.grpc.endpoint, "0.0.0.0:4317");
-        assert.equal(config.distributor.receivers.otlp.protocols.http.endpoint, "0.0.0.0:4318");
     });
 
     it("verifies client certificates with client_ca_file, never ca_file (P6), reloading certificate and CA", () => {
-        for (const protocol of ["grpc", "http"]) {
-            const tls = config.distributor.receivers.otlp.protocols[protocol].tls as Values;
-            assert.equal(tls.client_ca_file, "/etc/observability/tls/ca.crt", protocol);
-            assert.equal(tls.ca_file, undefined, `${protocol}: ca_file verifies no client`);
-            assert.equal(tls.client_ca_file_reload, true);
-            assert.ok(typeof tls.reload_interval === "string");
-            assert.equal(tls.min_version, "1.3");
-        }
+        const tls = config.distributor.receivers.otlp.protocols.grpc.tls as Values;
+        assert.equal(tls.client_ca_file, "/etc/observability/tls/ca.crt");
+        assert.equal(tls.ca_file, undefined, "ca_file verifies no client");
+        assert.equal(tls.client_ca_file_reload, true);
+        assert.ok(typeof tls.reload_interval === "string");
+        assert.equal(tls.min_version, "1.3");
     });
 
     it("mounts the server certificate where the receivers read it, and main's identity where the generator does", () => {
@@ -106,7 +103,7 @@ describe("traces: Tempo on main (monolithic)", () => {
             const mount = mounts.find((m) => m.mountPath === dir);
             return volumes.find((v) => v.name === (mount as unknown as Values | undefined)?.name)?.secret?.secretName;
         };
-        assert.equal(secretAt("/etc/observability/tls"), "tempo-tls");
+        assert.equal(secretAt("/etc/observability/tls"), "tempo-receiver-tls");
         assert.equal(secretAt(CLIENT_TLS_MOUNT_DIR), "cluster-client-tls");
         assert.ok(mounts.every((m) => m.readOnly === true));
     });
@@ -123,6 +120,9 @@ describe("traces: Tempo on main (monolithic)", () => {
         for (const protocol of Object.values(merged.jaeger.protocols) as Values[]) {
             assert.equal(protocol.endpoint, undefined);
         }
+        // OTLP over HTTP, on by default, closes the same way.
+        assert.ok((defaults as Values).otlp.protocols.http.endpoint, "the chart opens OTLP/HTTP by default");
+        assert.equal(merged.otlp.protocols.http.endpoint, undefined);
     });
 
     it("applies the retention contract as block retention", () => {
@@ -131,8 +131,8 @@ describe("traces: Tempo on main (monolithic)", () => {
         assert.equal(week.compactor.compaction.block_retention, "168h");
     });
 
-    it("runs one tenant, with both metrics-generator processors on for it", () => {
-        assert.equal(config.multitenancy_enabled, false);
+    it("runs one tenant per cluster, with both metrics-generator processors on for each", () => {
+        assert.equal(config.multitenancy_enabled, true);
         assert.deepEqual(config.overrides.defaults.metrics_generator.processors, ["service-graphs", "span-metrics"]);
     });
 
@@ -163,7 +163,8 @@ describe("traces: Tempo on main (monolithic)", () => {
             }
         };
         walk(config);
-        assert.equal(files.length, 3 * 2 + 3);
+        // The gRPC receiver's certificate, key and client CA; the generator's three client files.
+        assert.equal(files.length, 3 + 3);
         for (const file of files) {
             assert.ok(
                 mounts.some((m) => file.startsWith(`${m.mountPath}/`)),
@@ -226,18 +227,20 @@ describe("traces: Tempo on main (large profile, tempo-distributed)", () => {
     const config = main({ profile: "large", storage: S3 });
     const values = tempoDistributedValues(tempoInput(config)) as Values;
 
-    it("turns the OTLP receivers on with client_ca_file verification merged into their configuration", () => {
-        for (const protocol of ["grpc", "http"]) {
-            assert.equal(values.traces.otlp[protocol].enabled, true);
-            const tls = values.traces.otlp[protocol].receiverConfig.tls as Values;
-            assert.equal(tls.client_ca_file, "/etc/observability/tls/ca.crt");
-            assert.equal(tls.ca_file, undefined);
-        }
+    it("turns the OTLP gRPC receiver on with client_ca_file verification, and OTLP/HTTP off", () => {
+        assert.equal(values.traces.otlp.grpc.enabled, true);
+        const tls = values.traces.otlp.grpc.receiverConfig.tls as Values;
+        assert.equal(tls.client_ca_file, "/etc/observability/tls/ca.crt");
+        assert.equal(tls.ca_file, undefined);
+        assert.deepEqual(values.traces.otlp.http, { enabled: false });
         assert.equal(values.traces.jaeger, undefined, "jaeger stays off, as the chart defaults it");
+        assert.equal(values.multitenancyEnabled, true);
     });
 
     it("mounts the server certificate in the distributors and main's identity in the metrics-generator", () => {
-        assert.deepEqual(values.distributor.extraVolumes, [{ name: "tempo-tls", secret: { secretName: "tempo-tls" } }]);
+        assert.deepEqual(values.distributor.extraVolumes, [
+            { name: "tempo-tls", secret: { secretName: "tempo-receiver-tls" } },
+        ]);
         assert.deepEqual(values.distributor.extraVolumeMounts[0].mountPath, "/etc/observability/tls");
         assert.deepEqual(values.metricsGenerator.extraVolumes, [
             { name: "client-tls", secret: { secretName: "cluster-client-tls" } },
@@ -281,10 +284,10 @@ describe("traces: the OTLP gateway", () => {
         ]);
     });
 
-    it("ships main's own spans to Tempo in-cluster, through the same receiver checks", () => {
+    it("ships main's own spans in-cluster through the trace ingest, like every cluster's", () => {
         const exporter = (gatewayConfig(mainGateway()) as Values).exporters["otlp_grpc/tempo"] as Values;
-        assert.equal(exporter.endpoint, "tempo.observability.svc:4317");
-        assert.equal(exporter.tls.server_name_override, "tempo.observability.svc");
+        assert.equal(exporter.endpoint, "traces-ingest.observability.svc:4317");
+        assert.equal(exporter.tls.server_name_override, "traces-ingest.observability.svc");
     });
 
     it("stamps the cluster on every span, over what the sender said", () => {
@@ -495,30 +498,27 @@ describe("traces: the large main stack as declared", () => {
         return record;
     };
 
-    it("deploys tempo-distributed and gives its distributors the ingest name the certificate carries", () => {
+    it("deploys tempo-distributed, whose distributors the trace ingest dials by their own Service", () => {
         const chart = byName("core-traces-tempo").inputs;
         assert.deepEqual([chart.chart, chart.version], ["tempo-distributed", "2.26.2"]);
-        const service = byName("core-traces-tempo-ingest").inputs as Values;
-        assert.equal(service.metadata.name, "tempo");
-        assert.deepEqual(service.spec.selector, {
-            "app.kubernetes.io/name": "tempo",
-            "app.kubernetes.io/instance": "tempo",
-            "app.kubernetes.io/component": "distributor",
-        });
-        assert.deepEqual(
-            (service.spec.ports as Values[]).map((p) => p.port),
-            [4317, 4318],
+        assert.equal(
+            records.find((r) => r.name === "core-traces-tempo-ingest"),
+            undefined,
+            "no Service of our own before the distributors",
         );
+        const conf = byName("core-trace-ingest-config").inputs as Values;
+        assert.match(conf.data["nginx.conf"], /grpc_pass grpcs:\/\/tempo-distributor\.observability\.svc:4317;/);
+        assert.match(conf.data["nginx.conf"], /grpc_ssl_name tempo-distributor\.observability\.svc;/);
     });
 
-    it("routes traces.<domain> by SNI to that Service, TLS passed through to Tempo", () => {
+    it("routes traces.<domain> by SNI to the trace ingest, TLS passed through to it", () => {
         const route = records.find(
             (r) =>
                 r.type === "kubernetes:traefik.io/v1alpha1:IngressRouteTCP" &&
                 (r.inputs.metadata as Values).name === "traces-ingest",
         );
         assert.deepEqual((route?.inputs.spec as Values).routes, [
-            { match: "HostSNI(`traces.obs.example.org`)", services: [{ name: "tempo", port: 4317 }] },
+            { match: "HostSNI(`traces.obs.example.org`)", services: [{ name: "traces-ingest", port: 4317 }] },
         ]);
         assert.equal((route?.inputs.spec as Values).tls.passthrough, true);
     });

@@ -339,6 +339,8 @@ const CHART_RULES: Readonly<Record<string, ChartRule>> = {
             `*.serviceMonitor.{metricRelabelings,relabelings}[].${RELABEL_FIELDS}`,
             // `{}`: the Prometheus pods' labels (the bucket volume's co-location label)…
             "prometheus.prometheusSpec.podMetadata.labels.*",
+            // …and their annotations (the fleet CA's revision, which rolls the sidecar's client CA).
+            "prometheus.prometheusSpec.podMetadata.annotations.*",
             // …and core/v1 Affinity: the required pod affinity that puts them on the bucket's node.
             ...podAffinityTerms("prometheus.prometheusSpec.affinity"),
         ],

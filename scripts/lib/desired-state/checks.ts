@@ -1,4 +1,5 @@
 import { budget, millicores, mebibytes } from "../../../components/resources";
+import { THANOS_STORE_NAME } from "../../../components/endpoints";
 import { HOOK_ANNOTATION, objectId, type KObject } from "./manifests";
 import { podSecurityViolations, type PodSecurityLevel, type PodSecurityViolation } from "./pod-security";
 import type { DesiredState, PodContainer, Workload } from "./state";
@@ -270,6 +271,13 @@ export const UNDIALLED_ADDRESSES: readonly { service: RegExp; reason: string }[]
         reason:
             "the gateway sends rule paths to the ruler through a variable resolved per request; no ruler runs and " +
             "the gateway's allow-list refuses those paths before proxying",
+    },
+    {
+        service: new RegExp(`^${THANOS_STORE_NAME}$`),
+        reason:
+            "a name to verify, not to dial: Query and the Receive router check every StoreAPI's certificate " +
+            "against it (--grpc-client-server-name, --remote-write.client-server-name) and dial the stores " +
+            "at the addresses they discover",
     },
 ];
 
