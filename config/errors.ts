@@ -1,6 +1,9 @@
 import { z } from "zod";
 
 import { NAMESPACE } from "./namespace";
+import { closest, cutJson, escapeInvisible, maskUrlCredentials } from "./text";
+
+export { closest } from "./text";
 
 /**
  * Turns zod issues into one line per problem:
@@ -16,6 +19,13 @@ interface LeafMeta {
     examples?: unknown[];
 }
 
+/** A key's name as written, invisible characters escaped and a very long name cut. */
+export function keyName(name: string): string {
+    if (name === "") return '""';
+    const escaped = escapeInvisible(name);
+    return escaped.length > 64 ? `${escaped.slice(0, 61)}...` : escaped;
+}
+
 /** `observability:storage.buckets.metrics`, `observability:subClusters[2].name`. */
 export function configKey(path: readonly PropertyKey[]): string {
     let key = "";
@@ -23,7 +33,8 @@ export function configKey(path: readonly PropertyKey[]): string {
         if (typeof segment === "number") {
             key += `[${segment}]`;
         } else {
-            key += key === "" ? String(segment) : `.${String(segment)}`;
+            const name = keyName(String(segment));
+            key += key === "" ? name : `.${name}`;
         }
     }
     return `${NAMESPACE}:${key}`;
@@ -110,9 +121,24 @@ export function schemaAt(root: AnySchema, path: readonly PropertyKey[], input: u
     return { schema: inner, meta };
 }
 
-/** "an object with keys a, b" naming the keys that must be set; those with a default come after. */
+/**
+ * "an object with keys a, b" naming the keys that must be set, those with a default after; for
+ * alternatives told apart by a key, that key and its values.
+ */
 function objectExpectation(schema: AnySchema): string {
-    const shape = (def(schema).shape ?? {}) as Record<string, AnySchema>;
+    const d = def(schema);
+    if (d.type === "union" && d.discriminator !== undefined) {
+        const key = d.discriminator as string;
+        const values = (d.options as AnySchema[]).flatMap((option) => {
+            const literal = (def(option).shape as Record<string, AnySchema>)[key];
+            return literal === undefined ? [] : (def(literal).values as unknown[]);
+        });
+        const listed = values.map((v) => JSON.stringify(v));
+        const alternatives =
+            listed.length > 1 ? `${listed.slice(0, -1).join(", ")} or ${listed[listed.length - 1]}` : listed.join("");
+        return `an object whose ${key} is ${alternatives}, with that ${key}'s keys`;
+    }
+    const shape = (d.shape ?? {}) as Record<string, AnySchema>;
     const keys = Object.keys(shape);
     const required = keys.filter((k) => !["optional", "default"].includes(def(shape[k] as AnySchema).type));
     const optional = keys.filter((k) => !required.includes(k));
@@ -149,11 +175,14 @@ export function exampleOf(schema: AnySchema | undefined, meta: LeafMeta, depth =
     return undefined;
 }
 
-/** Compact, single-line rendering of a value for "found ..." and "example: ...". */
+/**
+ * Compact, single-line rendering of a value for "found ...": JSON, invisible characters escaped,
+ * the credentials of a URL masked, cut after 80 characters.
+ */
 export function show(value: unknown): string {
     if (value === undefined) return "nothing (the key is not set)";
-    const text = JSON.stringify(value);
-    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+    if (typeof value === "symbol" || typeof value === "function" || typeof value === "bigint") return "a value";
+    return cutJson(escapeInvisible(maskUrlCredentials(JSON.stringify(value))), 80);
 }
 
 function showExample(value: unknown): string {
@@ -164,44 +193,69 @@ function article(type: string): string {
     return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 
-/** Closest known key by edit distance, to suggest a fix for a typo. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-    const distance = (a: string, b: string): number => {
-        const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-        for (let i = 1; i <= a.length; i++) {
-            let previous = row[0] as number;
-            row[0] = i;
-            for (let j = 1; j <= b.length; j++) {
-                const current = row[j] as number;
-                row[j] = Math.min(
-                    current + 1,
-                    (row[j - 1] as number) + 1,
-                    previous + (a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1),
-                );
-                previous = current;
-            }
-        }
-        return row[b.length] as number;
-    };
-    let best: string | undefined;
-    let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-    for (const candidate of candidates) {
-        const d = distance(word, candidate);
-        if (d < bestDistance) {
-            best = candidate;
-            bestDistance = d;
-        }
-    }
-    return best;
-}
-
-function line(path: readonly PropertyKey[], expected: string, found: string, example: unknown): string {
+function line(
+    path: readonly PropertyKey[],
+    expected: string,
+    found: string,
+    example: unknown,
+    suggestion?: string,
+): string {
     const tail = example === undefined ? "" : `; example: ${showExample(example)}`;
-    return `${configKey(path)}: expected ${expected}, found ${found}${tail}`;
+    const hint = suggestion === undefined ? "" : `; did you mean ${suggestion}?`;
+    // A check's own words may quote other keys' values: they are escaped too.
+    return `${configKey(path)}: expected ${escapeInvisible(expected)}, found ${found}${tail}${hint}`;
 }
 
-/** One line per problem, sorted by key, for a failed parse of `input` against `root`. */
-export function describeIssues(root: AnySchema, issues: readonly z.core.$ZodIssue[], input: unknown): string[] {
+/** What zod says when a refinement gives no message of its own. */
+const DEFAULT_CUSTOM_MESSAGE = "Invalid input";
+
+/**
+ * Words for an issue of a leaf that has no `expected` of its own, from the issue alone: never a
+ * raw pattern.
+ */
+function fallbackExpectation(issue: z.core.$ZodIssue): string {
+    switch (issue.code) {
+        case "too_small":
+        case "too_big": {
+            const bound = Number(issue.code === "too_small" ? issue.minimum : issue.maximum);
+            const limit = issue.code === "too_small" ? "at least" : "at most";
+            if (issue.origin === "string") {
+                return bound === 1 && issue.code === "too_small"
+                    ? "a non-empty string"
+                    : `a string of ${limit} ${bound} characters`;
+            }
+            if (issue.origin === "array") return `a list of ${limit} ${bound} entries`;
+            return `a number ${limit} ${bound}`;
+        }
+        case "invalid_format":
+            return issue.format === "regex" ? "a value in the documented format" : `a valid ${issue.format}`;
+        default:
+            return issue.message === DEFAULT_CUSTOM_MESSAGE ? "a valid value" : issue.message;
+    }
+}
+
+/** Free text from a check (a detail, a suggestion), escaped and kept short. */
+function freeText(value: unknown): string | undefined {
+    if (typeof value !== "string" || value === "") return undefined;
+    const text = escapeInvisible(value);
+    return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+export interface DescribeOptions {
+    /** Names also suggested for an unknown key at the top level (the secret keys). */
+    topLevelSuggestions?: readonly string[];
+}
+
+/**
+ * One line per problem key, sorted by key, for a failed parse of `input` against `root`; when
+ * one key has several problems, the first found (its format before its range) stands for all.
+ */
+export function describeIssues(
+    root: AnySchema,
+    issues: readonly z.core.$ZodIssue[],
+    input: unknown,
+    options: DescribeOptions = {},
+): string[] {
     const lines: string[] = [];
     for (const issue of issues) {
         const located = schemaAt(root, issue.path, input);
@@ -218,8 +272,9 @@ export function describeIssues(root: AnySchema, issues: readonly z.core.$ZodIssu
                     holder !== undefined && def(holder).type === "object"
                         ? Object.keys(def(holder).shape as Record<string, unknown>)
                         : [];
+                const candidates = issue.path.length === 0 ? [...known, ...(options.topLevelSuggestions ?? [])] : known;
                 for (const key of issue.keys) {
-                    const suggestion = closest(key, known);
+                    const suggestion = closest(key, candidates);
                     lines.push(
                         `${configKey([...issue.path, key])}: expected one of the known keys here ` +
                             `(${known.join(", ")}), found unknown key ${show(key)}` +
@@ -242,7 +297,7 @@ export function describeIssues(root: AnySchema, issues: readonly z.core.$ZodIssu
                         ),
                     );
                 } else {
-                    lines.push(line(issue.path, located.meta.expected ?? issue.message, found, example));
+                    lines.push(line(issue.path, located.meta.expected ?? fallbackExpectation(issue), found, example));
                 }
                 break;
             }
@@ -265,18 +320,33 @@ export function describeIssues(root: AnySchema, issues: readonly z.core.$ZodIssu
                 lines.push(line(issue.path, expected, found, example));
                 break;
             }
-            case "custom":
-                lines.push(line(issue.path, issue.message, found, example));
+            case "custom": {
+                const params = (issue.params ?? {}) as { detail?: unknown; suggestion?: unknown };
+                const expected =
+                    issue.message === DEFAULT_CUSTOM_MESSAGE
+                        ? (located.meta.expected ?? fallbackExpectation(issue))
+                        : issue.message;
+                const detail = freeText(params.detail);
+                lines.push(
+                    line(
+                        issue.path,
+                        expected,
+                        detail === undefined ? found : `${found} (${detail})`,
+                        example,
+                        freeText(params.suggestion),
+                    ),
+                );
                 break;
+            }
             case "invalid_format":
-                lines.push(line(issue.path, located.meta.expected ?? issue.message, found, example));
+                lines.push(line(issue.path, located.meta.expected ?? fallbackExpectation(issue), found, example));
                 break;
             default:
                 lines.push(
                     line(
                         issue.path,
                         located.meta.expected === undefined
-                            ? issue.message
+                            ? fallbackExpectation(issue)
                             : `${located.meta.expected} (${issue.message.toLowerCase()})`,
                         found,
                         example,
@@ -284,5 +354,22 @@ export function describeIssues(root: AnySchema, issues: readonly z.core.$ZodIssu
                 );
         }
     }
-    return [...new Set(lines)].sort();
+    return firstPerKey(lines).sort();
+}
+
+/** The key a problem line is about: what comes before `: expected`. */
+export function lineKey(problem: string): string {
+    const end = problem.indexOf(": expected ");
+    return end < 0 ? problem : problem.slice(0, end);
+}
+
+/** The first line of each key, in order. */
+export function firstPerKey(lines: readonly string[]): string[] {
+    const seen = new Set<string>();
+    return lines.filter((problem) => {
+        const key = lineKey(problem);
+        if (seen.has(key)) return false;
+        seen.add(key);
+        return true;
+    });
 }

@@ -1,9 +1,20 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as runtimeConfigModule from "@pulumi/pulumi/runtime/config";
 
-import { configKey, describeIssues } from "./errors";
+import type { z } from "zod";
+
+import { configKey, describeIssues, keyName, show } from "./errors";
 import { NAMESPACE } from "./namespace";
-import { configSchema, OFFLINE_SECRET, SECRET_KEYS, type SecretKeyName, type StackConfig } from "./schema";
+import {
+    configSchema,
+    mainSchema,
+    OFFLINE_SECRET,
+    SECRET_KEYS,
+    subSchema,
+    type SecretKeyName,
+    type StackConfig,
+} from "./schema";
+import { closest } from "./text";
 
 export { NAMESPACE } from "./namespace";
 export * from "./schema";
@@ -40,10 +51,22 @@ export interface RawConfig {
 
 const secretKeyNames = new Set<string>(SECRET_KEYS.map((s) => s.key));
 
+const roleSchemas = { main: mainSchema, sub: subSchema } as const;
+
+/** Keys of either role's schema. */
+const schemaKeyNames = new Set<string>([...Object.keys(mainSchema.shape), ...Object.keys(subSchema.shape)]);
+
+/** What a secret-marked schema key is checked as: no value a message could quote or compare. */
+const SECRET_PLACEHOLDER = Symbol("secret");
+
+const plainValueExpected = `a plain value (secrets belong only in ${[...secretKeyNames].map((k) => `${NAMESPACE}:${k}`).join(", ")})`;
+
 /**
  * Collects the `observability:` keys into one object, as the schema expects it. Objects and
  * arrays arrive as JSON text; scalars stay strings. A schema key that holds a secret is a
- * problem of its own, and its value never appears in a message.
+ * problem of its own, and its value never appears in a message: the schema sees a placeholder
+ * no check can read. A secret-marked key the schema does not know is reported as unknown, with
+ * the closest key, secret keys included.
  */
 export function namespaceObject(raw: RawConfig): {
     input: Record<string, unknown>;
@@ -58,31 +81,55 @@ export function namespaceObject(raw: RawConfig): {
         if (!fullKey.startsWith(prefix)) continue;
         const key = fullKey.slice(prefix.length);
         if (secretKeyNames.has(key)) continue;
-        const secret = raw.isSecret(fullKey);
-        if (secret) {
+        if (raw.isSecret(fullKey)) {
             secretSchemaKeys.push(key);
-            problems.push(
-                `${fullKey}: expected a plain value (secrets belong only in ` +
-                    `${[...secretKeyNames].map((k) => `${prefix}${k}`).join(", ")}), ` +
-                    "found a secret; set it again without --secret",
-            );
+            if (schemaKeyNames.has(key)) {
+                problems.push(
+                    `${configKey([key])}: expected ${plainValueExpected}, found a secret; set it again without --secret`,
+                );
+                input[key] = SECRET_PLACEHOLDER;
+            } else {
+                const suggestion = closest(key, [...schemaKeyNames, ...secretKeyNames]);
+                problems.push(
+                    `${configKey([key])}: expected a key of this program (see docs/configuration.md), found ` +
+                        `unknown key ${show(key)}, set as a secret` +
+                        (suggestion === undefined ? "" : `; did you mean ${suggestion}?`),
+                );
+            }
+            continue;
         }
         const trimmed = text.trimStart();
         if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
             try {
                 input[key] = JSON.parse(text);
             } catch {
-                if (!secret) {
-                    problems.push(
-                        `${fullKey}: expected valid YAML or JSON, found ${JSON.stringify(text.slice(0, 60))}`,
-                    );
-                }
+                problems.push(`${configKey([key])}: expected valid YAML or JSON, found ${show(text)}`);
             }
         } else {
             input[key] = text;
         }
     }
     return { input, problems, secretSchemaKeys };
+}
+
+/**
+ * Keys of a namespace that is a near miss of this program's (`observabilty:`, `Observability:`):
+ * no program reads them, so what they set would be silently lost. Each is a problem.
+ */
+export function nearMissNamespaces(values: Readonly<Record<string, string>>): string[] {
+    const problems: string[] = [];
+    for (const fullKey of Object.keys(values)) {
+        const colon = fullKey.indexOf(":");
+        if (colon < 0) continue;
+        const namespace = fullKey.slice(0, colon);
+        if (namespace === NAMESPACE || closest(namespace, [NAMESPACE]) === undefined) continue;
+        const key = fullKey.slice(colon + 1);
+        problems.push(
+            `${keyName(fullKey)}: expected a key of the ${NAMESPACE} namespace (no program reads ` +
+                `${keyName(namespace)}:), found the namespace ${show(namespace)}; did you mean ${NAMESPACE}:${keyName(key)}?`,
+        );
+    }
+    return problems;
 }
 
 /** Whether a problem line is about `key` or one of its sub-keys. */
@@ -92,38 +139,103 @@ function isAbout(line: string, key: string): boolean {
 }
 
 /**
- * Validates raw config. Returns the typed config, or every problem found, one line each:
- * the full key, what was expected, what was found, and an example.
+ * What can be known of the config when it does not validate: each section of the role's schema
+ * that is valid on its own, the others absent. Undefined when the role itself is unknown.
  */
-export function validateConfig(raw: RawConfig): { config: StackConfig } | { problems: string[] } {
-    const { input, problems, secretSchemaKeys } = namespaceObject(raw);
-    const parsed = configSchema.safeParse(input, { reportInput: true });
-    if (!parsed.success) {
-        // A secret's value would be quoted in "found ...": only its own problem is reported.
-        const issues = describeIssues(configSchema, parsed.error.issues, input).filter(
-            (line) => !secretSchemaKeys.some((key) => isAbout(line, key)),
-        );
-        return { problems: [...problems, ...issues].sort() };
+function partialConfig(input: Record<string, unknown>): Record<string, unknown> | undefined {
+    const role = input.role;
+    if (role !== "main" && role !== "sub") return undefined;
+    const partial: Record<string, unknown> = {};
+    for (const [key, schema] of Object.entries(roleSchemas[role].shape)) {
+        const parsed = (schema as z.ZodType).safeParse(input[key]);
+        if (parsed.success) partial[key] = parsed.data;
     }
+    return partial;
+}
+
+/**
+ * Runs a question about the config that may read sections a partial config lacks: undefined
+ * when it cannot be answered (the sections it needs have problems of their own).
+ */
+function ask<T>(question: () => T): T | undefined {
+    try {
+        return question();
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * Problems of the secret keys, whether or not the rest validates: a credential in plain text is
+ * always one; a missing secret is one when the sections that decide whether it is needed are
+ * valid; a secret's content is checked against the sections it depends on.
+ */
+function secretProblems(raw: RawConfig, config: Record<string, unknown> | undefined): string[] {
+    const problems: string[] = [];
     for (const secret of SECRET_KEYS) {
         const fullKey = `${NAMESPACE}:${secret.key}`;
         const value = raw.values[fullKey];
-        if (!secret.requiredWhen(parsed.data)) continue;
-        if (value === undefined || value === "") {
-            problems.push(
-                `${fullKey}: expected a Pulumi secret (${secret.description}), found nothing (the key is ` +
-                    `not set); example: pulumi config set --secret ${fullKey} '${secret.example}'`,
-            );
-        } else if (!raw.isSecret(fullKey)) {
+        const set = value !== undefined && value !== "";
+        if (set && !raw.isSecret(fullKey)) {
             problems.push(
                 `${fullKey}: expected a Pulumi secret, found a plain-text value; example: ` +
                     `pulumi config rm ${fullKey} && pulumi config set --secret ${fullKey} '${secret.example}'`,
             );
+            continue;
+        }
+        if (config === undefined) continue;
+        const needed = ask(() => secret.requiredWhen(config as StackConfig));
+        if (needed !== true) continue;
+        if (!set) {
+            problems.push(
+                `${fullKey}: expected a Pulumi secret (${secret.description}), found nothing (the key is ` +
+                    `not set); example: pulumi config set --secret ${fullKey} '${secret.example}'`,
+            );
         } else if ("check" in secret && value !== OFFLINE_SECRET) {
-            problems.push(...secret.check(value, parsed.data).map((line) => `${fullKey}: ${line}`));
+            const lines = ask(() => secret.check(value, config as StackConfig)) ?? [];
+            problems.push(...lines.map((line) => `${fullKey}: ${line}`));
         }
     }
-    if (problems.length > 0) return { problems: problems.sort() };
+    return problems;
+}
+
+/**
+ * Validates raw config. Returns the typed config, or every problem found, one line each: the
+ * full key, what was expected, what was found, and an example. Schema, secrets and near-miss
+ * namespaces are all checked in one run; no value of a secret-marked key appears in any line.
+ */
+export function validateConfig(raw: RawConfig): { config: StackConfig } | { problems: string[] } {
+    const { input, problems, secretSchemaKeys } = namespaceObject(raw);
+    problems.push(...nearMissNamespaces(raw.values));
+    let parsed: ReturnType<typeof configSchema.safeParse>;
+    try {
+        parsed = configSchema.safeParse(input, { reportInput: true });
+    } catch {
+        // A check that fails on a value it did not expect is a defect; its message may quote the
+        // value, so none of it is shown.
+        return {
+            problems: [
+                `${NAMESPACE}: expected a configuration every check can read, found one that made a check ` +
+                    "fail unexpectedly; the problem is in this program, please report it with the keys set",
+            ],
+        };
+    }
+    if (!parsed.success) {
+        const issues = describeIssues(configSchema, parsed.error.issues, input, {
+            topLevelSuggestions: [...secretKeyNames],
+        }).filter((line) => !secretSchemaKeys.some((key) => isAbout(line, key)));
+        problems.push(...issues);
+    }
+    problems.push(...secretProblems(raw, parsed.success ? parsed.data : ask(() => partialConfig(input))));
+    const all = [...new Set(problems)].sort();
+    if (!parsed.success && all.length === 0) {
+        return {
+            problems: [
+                `${NAMESPACE}: expected a configuration the schema accepts, found one it refuses without a reason`,
+            ],
+        };
+    }
+    if (!parsed.success || all.length > 0) return { problems: all };
     return { config: parsed.data };
 }
 

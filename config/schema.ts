@@ -2,6 +2,24 @@ import { z } from "zod";
 
 import { MODES } from "../remediator/settings";
 import { CREDENTIAL_FILES, SMTP_SECURITY, WEBHOOK_KINDS } from "../reporter/delivery-types";
+import {
+    CRON,
+    cronProblem,
+    DNS_LABEL,
+    DNS_NAME,
+    DURATION,
+    durationHoursOf,
+    isTimeZone,
+    MAX_DURATION,
+    MAX_DURATION_HOURS,
+    MAX_QUANTITY,
+    MAX_QUANTITY_BYTES,
+    QUANTITY,
+    quantityBytesOf,
+    STACK_REF,
+    suggestTimeZone,
+} from "./formats";
+import { urlCredentialPlace } from "./text";
 
 /**
  * The stack configuration, as plain data. Every key lives in the `observability:` namespace of a
@@ -28,27 +46,19 @@ function field<T extends z.ZodType>(schema: T, meta: FieldMeta): T {
     });
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/;
-const QUANTITY = /^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|K|M|G|T|P)?$/;
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const STACK_REF = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
 /** Longest namespace we accept, so that `<namespace>-agents` still fits in 63 characters. */
 export const MAX_NAMESPACE_LENGTH = 56;
 
-/** A Prometheus-style duration in whole units, as every store of the stack accepts it. */
-export const DURATION = /^([0-9]+)(h|d|w|y)$/;
-const HOURS_PER_UNIT: Record<string, number> = { h: 1, d: 24, w: 24 * 7, y: 24 * 365 };
+export { DURATION, durationHours, MAX_DURATION, MAX_QUANTITY, QUANTITY } from "./formats";
 
-/** Converts a duration accepted by {@link DURATION} to hours. */
-export function durationHours(duration: string): number {
-    const match = DURATION.exec(duration);
-    if (match === null) {
-        throw new Error(`not a duration: ${JSON.stringify(duration)}`);
-    }
-    const [, amount, unit] = match;
-    return Number(amount) * (HOURS_PER_UNIT[unit as string] as number);
+/**
+ * Whether a value passed the DNS-label checks of its key. Checks across keys read only such
+ * values: one that failed has its own problem, and is neither compared nor quoted.
+ */
+function isLabel(value: unknown, maxLength = 63): value is string {
+    return typeof value === "string" && value.length <= maxLength && DNS_LABEL.test(value);
 }
 
 function dnsLabel(meta: Omit<FieldMeta, "expected">, maxLength = 63) {
@@ -58,19 +68,66 @@ function dnsLabel(meta: Omit<FieldMeta, "expected">, maxLength = 63) {
     });
 }
 
-function duration(meta: Omit<FieldMeta, "expected">) {
-    return field(z.string().regex(DURATION), {
-        ...meta,
-        expected: "a duration in whole hours, days, weeks or years (h, d, w, y)",
+/** A namespace of the cluster, in a list of them. */
+function namespaceName(example: string) {
+    return field(z.string().max(63).regex(DNS_LABEL), {
+        description: "A namespace of the cluster.",
+        expected: "a namespace name (a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters)",
+        examples: [example],
     });
 }
 
-function quantity(meta: Omit<FieldMeta, "expected">) {
-    return field(z.string().regex(QUANTITY), {
-        ...meta,
-        expected: "a Kubernetes storage quantity",
-    });
+/**
+ * Hours of a duration that passed its own checks (format and range, zero only where it keeps
+ * forever), for the checks that compare durations; undefined otherwise, since a duration with a
+ * problem of its own has nothing to compare.
+ */
+function checkedHours(value: string, zero: "forever" | "refused" = "refused"): number | undefined {
+    const hours = durationHoursOf(value);
+    if (hours === undefined || hours > MAX_DURATION_HOURS || (zero === "refused" && hours === 0)) return undefined;
+    return hours;
 }
+
+/**
+ * A duration up to {@link MAX_DURATION}. `zero: "forever"` accepts `0d`, which the store reads as
+ * keeping forever; elsewhere zero means nothing and is refused.
+ */
+function duration(meta: Omit<FieldMeta, "expected">, zero: "forever" | "refused" = "refused") {
+    const expected =
+        "a duration in whole hours, days, weeks or years (h, d, w, y), " +
+        (zero === "forever" ? `0d (kept forever) up to ${MAX_DURATION}` : `above zero and up to ${MAX_DURATION}`);
+    // A malformed value is the format check's problem alone.
+    const inRange = (value: string): boolean =>
+        durationHoursOf(value) === undefined || checkedHours(value, zero) !== undefined;
+    return field(z.string().regex(DURATION).refine(inRange, { message: expected }), { ...meta, expected });
+}
+
+/** A storage size: whole binary units, above zero, up to {@link MAX_QUANTITY}. */
+function quantity(meta: Omit<FieldMeta, "expected">) {
+    const expected = `a whole number of Ki, Mi, Gi or Ti, above zero and up to ${MAX_QUANTITY}`;
+    const inRange = (value: string): boolean => {
+        const bytes = quantityBytesOf(value);
+        return bytes === undefined || (bytes > 0 && bytes <= MAX_QUANTITY_BYTES);
+    };
+    return field(z.string().regex(QUANTITY).refine(inRange, { message: expected }), { ...meta, expected });
+}
+
+/**
+ * An http(s) URL that carries no credential: `credentials` says where the credential goes
+ * instead, so the message can point there (and the URL, written in clear into the desired
+ * state, holds none).
+ */
+function url(meta: FieldMeta & { expected: string }, options: { https?: boolean; credentials: string }) {
+    const expected = `${meta.expected} without credentials (${options.credentials})`;
+    return field(
+        z
+            .url({ protocol: options.https === true ? /^https$/ : /^https?$/ })
+            .refine((value) => urlCredentialPlace(value) === undefined, { message: expected }),
+        meta,
+    );
+}
+
+const NO_CREDENTIAL = "no credential belongs in it";
 
 const clusterSchema = z
     .strictObject({
@@ -176,6 +233,8 @@ const exposureSchema = z
     .superRefine((exposure, ctx) => {
         const seen = new Map<number, string>();
         for (const [signal, port] of Object.entries(exposure.nodePorts)) {
+            // A port out of range has its own problem.
+            if (!Number.isInteger(port) || port < 30000 || port > 32767) continue;
             const other = seen.get(port);
             if (other !== undefined) {
                 ctx.addIssue({
@@ -217,11 +276,14 @@ const filesystemStorageSchema = z
 const s3StorageSchema = z
     .strictObject({
         kind: z.literal("s3").meta({ description: "Store in an S3-compatible object store." }),
-        endpoint: field(z.url({ protocol: /^https?$/ }), {
-            description: "URL of the S3 API.",
-            expected: "an http(s) URL",
-            examples: ["https://s3.eu-west-1.amazonaws.com", "https://minio.storage.svc:9000"],
-        }),
+        endpoint: url(
+            {
+                description: "URL of the S3 API.",
+                expected: "an http(s) URL",
+                examples: ["https://s3.eu-west-1.amazonaws.com", "https://minio.storage.svc:9000"],
+            },
+            { credentials: "they go in the secrets observability:s3AccessKeyId and observability:s3SecretAccessKey" },
+        ),
         region: field(z.string().min(1), {
             description: "Region of the buckets.",
             expected: "a region name",
@@ -272,18 +334,27 @@ const mainRetentionSchema = z
     .strictObject({
         metrics: z
             .strictObject({
-                raw: duration({
-                    description: "Thanos: keep raw-resolution samples this long (`0d` keeps forever).",
-                    examples: ["30d"],
-                }).default("30d"),
-                fiveMinutes: duration({
-                    description: "Thanos: keep 5-minute downsampled blocks this long.",
-                    examples: ["180d"],
-                }).default("180d"),
-                oneHour: duration({
-                    description: "Thanos: keep 1-hour downsampled blocks this long.",
-                    examples: ["1y"],
-                }).default("1y"),
+                raw: duration(
+                    {
+                        description: "Thanos: keep raw-resolution samples this long (`0d` keeps forever).",
+                        examples: ["30d"],
+                    },
+                    "forever",
+                ).default("30d"),
+                fiveMinutes: duration(
+                    {
+                        description: "Thanos: keep 5-minute downsampled blocks this long (`0d` keeps forever).",
+                        examples: ["180d"],
+                    },
+                    "forever",
+                ).default("180d"),
+                oneHour: duration(
+                    {
+                        description: "Thanos: keep 1-hour downsampled blocks this long (`0d` keeps forever).",
+                        examples: ["1y"],
+                    },
+                    "forever",
+                ).default("1y"),
                 local: localMetricsRetention,
             })
             .default({ raw: "30d", fiveMinutes: "180d", oneHour: "1y", local: "2d" })
@@ -304,8 +375,10 @@ const mainRetentionSchema = z
             ["oneHour", oneHour, "fiveMinutes", fiveMinutes],
         ];
         for (const [key, value, shorterKey, shorterValue] of order) {
-            const hours = durationHours(value);
-            const shorterHours = durationHours(shorterValue);
+            const hours = checkedHours(value, "forever");
+            const shorterHours = checkedHours(shorterValue, "forever");
+            // A malformed duration has its own problem: there is nothing to compare.
+            if (hours === undefined || shorterHours === undefined) continue;
             // 0 keeps forever in Thanos; a coarser resolution must outlive a finer one.
             const outlives = hours === 0 || (shorterHours !== 0 && hours >= shorterHours);
             if (!outlives) {
@@ -378,9 +451,10 @@ function lifetimeSchema(profile: CertificateProfileName) {
             }).default(defaults.renewBefore),
         })
         .superRefine((lifetime, ctx) => {
-            const validity = durationHours(lifetime.validity);
-            const renewBefore = durationHours(lifetime.renewBefore);
-            if (renewBefore === 0 || renewBefore >= validity) {
+            const validity = checkedHours(lifetime.validity);
+            const renewBefore = checkedHours(lifetime.renewBefore);
+            if (validity === undefined || renewBefore === undefined) return;
+            if (renewBefore >= validity) {
                 ctx.addIssue({
                     code: "custom",
                     path: ["renewBefore"],
@@ -419,9 +493,11 @@ const pkiSchema = z
         }),
     })
     .superRefine((pki, ctx) => {
-        const ca = durationHours(pki.lifetimes.ca.validity);
+        const ca = checkedHours(pki.lifetimes.ca.validity);
+        if (ca === undefined) return;
         for (const [profile, lifetime] of Object.entries(pki.lifetimes)) {
-            if (profile !== "ca" && durationHours(lifetime.validity) > ca) {
+            const validity = checkedHours(lifetime.validity);
+            if (profile !== "ca" && validity !== undefined && validity > ca) {
                 ctx.addIssue({
                     code: "custom",
                     path: ["lifetimes", profile, "validity"],
@@ -449,14 +525,25 @@ const subClusterEntry = z
 
 const talosSchema = z
     .strictObject({
-        controlPlaneNodes: field(z.array(z.union([z.ipv4(), z.ipv6()])).default([]), {
-            description:
-                "IP addresses of the control-plane nodes. etcd is a Talos service, not a pod: " +
-                "Prometheus scrapes its metrics at <ip>:2381 (opened by the `talosMachineConfigPatch` " +
-                "output). Empty: etcd is not scraped and its alerts are off.",
-            expected: "a list of IPv4 or IPv6 addresses",
-            examples: [["10.0.0.10", "10.0.0.11", "10.0.0.12"]],
-        }),
+        controlPlaneNodes: field(
+            z
+                .array(
+                    field(z.union([z.ipv4(), z.ipv6()]), {
+                        description: "IP address of a control-plane node.",
+                        expected: "an IPv4 or IPv6 address",
+                        examples: ["10.0.0.10"],
+                    }),
+                )
+                .default([]),
+            {
+                description:
+                    "IP addresses of the control-plane nodes. etcd is a Talos service, not a pod: " +
+                    "Prometheus scrapes its metrics at <ip>:2381 (opened by the `talosMachineConfigPatch` " +
+                    "output). Empty: etcd is not scraped and its alerts are off.",
+                expected: "a list of IPv4 or IPv6 addresses",
+                examples: [["10.0.0.10", "10.0.0.11", "10.0.0.12"]],
+            },
+        ),
         kubeProxy: field(z.boolean().default(true), {
             description:
                 "Whether the cluster runs kube-proxy. Set false with Cilium's kube-proxy " +
@@ -560,21 +647,30 @@ const oidcSchema = z
             expected: "a non-empty string",
             examples: ["grafana"],
         }),
-        authUrl: field(z.url({ protocol: /^https$/ }), {
-            description: "The provider's authorization endpoint.",
-            expected: "an https URL",
-            examples: ["https://id.example.com/realms/ops/protocol/openid-connect/auth"],
-        }),
-        tokenUrl: field(z.url({ protocol: /^https$/ }), {
-            description: "The provider's token endpoint.",
-            expected: "an https URL",
-            examples: ["https://id.example.com/realms/ops/protocol/openid-connect/token"],
-        }),
-        apiUrl: field(z.url({ protocol: /^https$/ }), {
-            description: "The provider's userinfo endpoint.",
-            expected: "an https URL",
-            examples: ["https://id.example.com/realms/ops/protocol/openid-connect/userinfo"],
-        }),
+        authUrl: url(
+            {
+                description: "The provider's authorization endpoint.",
+                expected: "an https URL",
+                examples: ["https://id.example.com/realms/ops/protocol/openid-connect/auth"],
+            },
+            { https: true, credentials: "the client secret goes in the secret observability:grafanaOidcClientSecret" },
+        ),
+        tokenUrl: url(
+            {
+                description: "The provider's token endpoint.",
+                expected: "an https URL",
+                examples: ["https://id.example.com/realms/ops/protocol/openid-connect/token"],
+            },
+            { https: true, credentials: "the client secret goes in the secret observability:grafanaOidcClientSecret" },
+        ),
+        apiUrl: url(
+            {
+                description: "The provider's userinfo endpoint.",
+                expected: "an https URL",
+                examples: ["https://id.example.com/realms/ops/protocol/openid-connect/userinfo"],
+            },
+            { https: true, credentials: "the client secret goes in the secret observability:grafanaOidcClientSecret" },
+        ),
         scopes: field(z.string().min(1).default("openid profile email"), {
             description: "Scopes requested, space-separated.",
             examples: ["openid profile email groups"],
@@ -605,13 +701,16 @@ const grafanaSchema = z
             expected: "a StorageClass name",
             examples: ["local-path"],
         }),
-        rootUrl: field(z.url({ protocol: /^https?$/ }).optional(), {
-            description:
-                "The URL users open Grafana at (behind your ingress). Links in alerts and the " +
-                "OIDC redirect are built from it; required with `oidc`.",
-            expected: "an http(s) URL",
-            examples: ["https://grafana.example.com"],
-        }),
+        rootUrl: url(
+            {
+                description:
+                    "The URL users open Grafana at (behind your ingress). Links in alerts and the " +
+                    "OIDC redirect are built from it; required with `oidc`.",
+                expected: "an http(s) URL",
+                examples: ["https://grafana.example.com"],
+            },
+            { credentials: NO_CREDENTIAL },
+        ).optional(),
         adminPasswordGeneration: field(z.number().int().min(0).default(0), {
             description:
                 "Bump to generate a new admin password into the `grafana-admin` Secret. Grafana " +
@@ -634,6 +733,12 @@ const grafanaSchema = z
     })
     .default({ adminPasswordGeneration: 0 })
     .meta({ description: "Grafana on main: the one pane over the whole fleet." });
+
+/** Where the runbooks are in this repository: `alerting.runbookBaseUrl` when nothing better is known. */
+export const RUNBOOK_PATH = "docs/runbooks";
+
+/** An absolute http(s) URL, which a mail or chat client can open. */
+const ABSOLUTE_URL = /^https?:\/\/[^\s/]+/;
 
 /** Severities every alert of the stack carries, most urgent first. */
 export const SEVERITIES = ["critical", "warning", "info"] as const;
@@ -701,11 +806,19 @@ const receiverSchema = z.discriminatedUnion("kind", [
                 expected: "an e-mail address",
                 examples: ["alertmanager@example.com"],
             }),
-            smarthost: field(z.string().regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/), {
-                description: "SMTP server, host and port. STARTTLS is required.",
-                expected: "host:port",
-                examples: ["smtp.example.com:587"],
-            }),
+            smarthost: field(
+                z
+                    .string()
+                    .regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/)
+                    .refine((hostPort) => isPort(hostPort.slice(hostPort.lastIndexOf(":") + 1)), {
+                        message: "host:port, with a port from 1 to 65535",
+                    }),
+                {
+                    description: "SMTP server, host and port. STARTTLS is required.",
+                    expected: "host:port, with a port from 1 to 65535",
+                    examples: ["smtp.example.com:587"],
+                },
+            ),
             username: field(z.string().min(1).optional(), {
                 description: "SMTP user. Set: its password is the receiver's credential.",
                 expected: "a user name",
@@ -723,13 +836,19 @@ const receiverSchema = z.discriminatedUnion("kind", [
         .strictObject({
             name: receiverName,
             kind: z.literal("webhook"),
-            url: field(z.url({ protocol: /^https?$/ }), {
-                description:
-                    "Where Alertmanager POSTs its JSON payload. Keep secrets out of it: a bearer " +
-                    "token goes in the receiver's credential (`bearerToken: true`).",
-                expected: "an http(s) URL",
-                examples: ["https://hooks.example.com/alertmanager"],
-            }),
+            url: url(
+                {
+                    description:
+                        "Where Alertmanager POSTs its JSON payload. Keep secrets out of it: a bearer " +
+                        "token goes in the receiver's credential (`bearerToken: true`).",
+                    expected: "an http(s) URL",
+                    examples: ["https://hooks.example.com/alertmanager"],
+                },
+                {
+                    credentials:
+                        "a token goes in the secret observability:alertReceiverCredentials, sent with bearerToken: true",
+                },
+            ),
             bearerToken: field(z.boolean().default(false), {
                 description: "Send the receiver's credential as an `Authorization: Bearer` token.",
                 examples: [true],
@@ -768,14 +887,33 @@ const routeSchema = z
             expected: "a list of critical, warning, info",
             examples: [["critical"]],
         }),
-        clusters: field(z.array(z.string().regex(DNS_LABEL)).min(1).optional(), {
-            description: "Match alerts of these clusters. Unset: any.",
-            expected: "a list of cluster names",
-            examples: [["edge-a"]],
-        }),
+        clusters: field(
+            z
+                .array(
+                    field(z.string().max(63).regex(DNS_LABEL), {
+                        description: "A cluster name.",
+                        expected:
+                            "a cluster name (a DNS-1123 label: lowercase letters, digits and '-', at most 63 characters)",
+                        examples: ["edge-a"],
+                    }),
+                )
+                .min(1)
+                .optional(),
+            {
+                description: "Match alerts of these clusters. Unset: any.",
+                expected: "a list of cluster names",
+                examples: [["edge-a"]],
+            },
+        ),
         alertnames: field(
             z
-                .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
+                .array(
+                    field(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), {
+                        description: "An alert name.",
+                        expected: "an alert name (letters, digits and '_', not starting with a digit)",
+                        examples: ["ClusterMetricsAbsent"],
+                    }),
+                )
                 .min(1)
                 .optional(),
             {
@@ -814,27 +952,46 @@ const alertingSchema = z
             expected: "the name of a receiver in `alerting.receivers`",
             examples: ["heartbeat"],
         }),
-        runbookBaseUrl: field(z.string().min(1).default("docs/runbooks"), {
-            description:
-                "Base of every alert's `runbook_url` (`<base>/<AlertName>.md`): where this " +
-                "repository's docs/runbooks is browsable.",
-            expected: "a URL or path",
-            examples: ["https://git.example.com/platform/observability/-/blob/main/docs/runbooks"],
-        }),
+        runbookBaseUrl: field(
+            z
+                .string()
+                .min(1)
+                .refine((value) => urlCredentialPlace(value) === undefined, {
+                    message: `an absolute http(s) URL without credentials (${NO_CREDENTIAL})`,
+                })
+                .default(RUNBOOK_PATH),
+            {
+                description:
+                    "Base of every alert's `runbook_url` (`<base>/<AlertName>.md`) and of the weekly report's " +
+                    "runbook links: where this repository's docs/runbooks is browsable, as an absolute URL " +
+                    "(`https://<forge>/<group>/<project>/-/blob/main/docs/runbooks` on GitLab, " +
+                    "`https://github.com/<owner>/<repo>/blob/main/docs/runbooks` on GitHub). The default, " +
+                    "the relative path `docs/runbooks`, opens nowhere outside the repository: it is refused " +
+                    "once `receivers` deliver alerts (set it to the repository's web URL), and the report then " +
+                    "names each runbook without a link. A sub stack that leaves it unset takes main's, since its " +
+                    "alerts reach main's receivers.",
+                expected: "an absolute http(s) URL (a relative path only while no receiver is configured)",
+                examples: ["https://git.example.com/platform/observability/-/blob/main/docs/runbooks"],
+            },
+        ),
         serviceErrorRatio: field(z.number().gt(0).lt(1).default(0.05), {
             description: "Share of failed server spans of a service above which ServiceErrorRateHigh fires.",
             expected: "a number between 0 and 1",
             examples: [0.02],
         }),
         serviceLatencySeconds: field(z.number().positive().default(2), {
-            description: "95th percentile server-span latency of a service above which ServiceLatencyHigh fires.",
+            description:
+                "95th percentile server-span latency of a service above which ServiceLatencyHigh fires; " +
+                "ServiceTailLatencyHigh fires when the 99th percentile exceeds twice this.",
             expected: "a number of seconds",
             examples: [0.5],
         }),
     })
     .superRefine((alerting, ctx) => {
         const names = new Map<string, number>();
+        const written = new Set(alerting.receivers.map((receiver) => receiver.name));
         alerting.receivers.forEach((receiver, index) => {
+            if (!isLabel(receiver.name) || receiver.name === NULL_RECEIVER) return;
             const first = names.get(receiver.name);
             if (first !== undefined) {
                 ctx.addIssue({
@@ -849,18 +1006,29 @@ const alertingSchema = z
         });
         const known = `one of the receivers' names (${[...names.keys()].join(", ") || "none defined"})`;
         const refer = (path: (string | number)[], name: string | undefined) => {
-            if (name !== undefined && !names.has(name)) {
+            if (name !== undefined && !written.has(name)) {
                 ctx.addIssue({ code: "custom", path, input: name, message: known });
             }
         };
         alerting.routes.forEach((route, index) => refer(["routes", index, "receiver"], route.receiver));
         refer(["defaultReceiver"], alerting.defaultReceiver);
         refer(["heartbeatReceiver"], alerting.heartbeatReceiver);
+        if (alerting.receivers.length > 0 && !ABSOLUTE_URL.test(alerting.runbookBaseUrl)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["runbookBaseUrl"],
+                input: alerting.runbookBaseUrl,
+                message:
+                    "an absolute http(s) URL where docs/runbooks is browsable (the repository's web URL), since " +
+                    `receivers (${alerting.receivers.map((r) => r.name).join(", ")}) send each alert's runbook_url ` +
+                    "to mail and chat clients, which cannot open a relative path",
+            });
+        }
     })
     .default({
         receivers: [],
         routes: [],
-        runbookBaseUrl: "docs/runbooks",
+        runbookBaseUrl: RUNBOOK_PATH,
         serviceErrorRatio: 0.05,
         serviceLatencySeconds: 2,
     })
@@ -870,7 +1038,7 @@ export type AlertingConfig = z.output<typeof alertingSchema>;
 
 const subAlertingSchema = z
     .strictObject({ runbookBaseUrl: alertingSchema.unwrap().shape.runbookBaseUrl })
-    .default({ runbookBaseUrl: "docs/runbooks" })
+    .default({ runbookBaseUrl: RUNBOOK_PATH })
     .meta({ description: "This cluster's alert rules (delivery is configured on main)." });
 
 /** Namespaces no remediation ever touches, whatever the config says, besides the stack's own. */
@@ -882,19 +1050,27 @@ const QUALIFIED_KEY =
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 const PLACEHOLDERS = /^[^{}]*(\{(cluster|namespace|kind|name)\}[^{}]*)*$/;
 
+/** Base URL of a Git host's API; `credentials` says where its token goes. */
+function gitApiUrl(credentials: string) {
+    return url(
+        {
+            description:
+                "Base URL of the hosting API: the GitLab instance (`https://gitlab.example.com`) or " +
+                "`https://api.github.com` (GitHub Enterprise: `https://<host>/api/v3`).",
+            expected: "an http(s) URL",
+            examples: ["https://gitlab.example.com"],
+        },
+        { credentials },
+    );
+}
+
 const gitopsSchema = z
     .strictObject({
         provider: field(z.enum(["gitlab", "github"]), {
             description: "Where the GitOps repository is hosted.",
             examples: ["gitlab"],
         }),
-        apiUrl: field(z.url({ protocol: /^https?$/ }), {
-            description:
-                "Base URL of the hosting API: the GitLab instance (`https://gitlab.example.com`) or " +
-                "`https://api.github.com` (GitHub Enterprise: `https://<host>/api/v3`).",
-            expected: "an http(s) URL",
-            examples: ["https://gitlab.example.com"],
-        }),
+        apiUrl: gitApiUrl("the token goes in the secret observability:remediationGitToken"),
         repository: field(z.string().regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/), {
             description: "The repository: `group/project` (GitLab, subgroups allowed) or `owner/repo` (GitHub).",
             expected: "a repository path <owner>/<name>",
@@ -1001,14 +1177,14 @@ const remediationSchema = z
             })
             .default({ key: "observability/criticality", value: "non-critical" })
             .meta({ description: "The label that marks a workload as non-critical, so remediable." }),
-        namespaces: field(z.array(z.string().max(63).regex(DNS_LABEL)).default([]), {
+        namespaces: field(z.array(namespaceName("batch")).default([]), {
             description:
                 "Namespaces the remediator may act in, each granted by its own Role. Empty: every " +
                 "namespace that is not protected, granted by a ClusterRole.",
             expected: "a list of namespace names",
             examples: [["batch", "previews"]],
         }),
-        protectedNamespaces: field(z.array(z.string().max(63).regex(DNS_LABEL)).default([]), {
+        protectedNamespaces: field(z.array(namespaceName("payments")).default([]), {
             description:
                 "Namespaces never acted in, besides kube-system, kube-public, kube-node-lease and the " +
                 "stack's own namespaces, which always are.",
@@ -1091,9 +1267,14 @@ export function protectedNamespaces(remediation: RemediationConfig, namespace: s
 
 /** A namespace the remediator is told to act in, that is also protected, is a contradiction. */
 function refineRemediation(config: { namespace: string; remediation: RemediationConfig }, ctx: z.RefinementCtx) {
-    const protectedSet = new Set(protectedNamespaces(config.remediation, config.namespace));
+    if (!isLabel(config.namespace, MAX_NAMESPACE_LENGTH)) return;
+    const remediation = {
+        ...config.remediation,
+        protectedNamespaces: config.remediation.protectedNamespaces.filter((name) => isLabel(name)),
+    };
+    const protectedSet = new Set(protectedNamespaces(remediation, config.namespace));
     config.remediation.namespaces.forEach((name, index) => {
-        if (protectedSet.has(name)) {
+        if (isLabel(name) && protectedSet.has(name)) {
             ctx.addIssue({
                 code: "custom",
                 path: ["remediation", "namespaces", index],
@@ -1104,23 +1285,46 @@ function refineRemediation(config: { namespace: string; remediation: Remediation
     });
 }
 
-/** A cron schedule of five fields (minute hour day-of-month month day-of-week), or a macro. */
-const CRON = /^(@(yearly|annually|monthly|weekly|daily|hourly)|[0-9A-Za-z*,/?-]+( [0-9A-Za-z*,/?-]+){4})$/;
-
-/** Whether the runtime knows an IANA time zone name. */
-function isTimeZone(name: string): boolean {
-    try {
-        new Intl.DateTimeFormat("en", { timeZone: name });
-        return true;
-    } catch {
-        return false;
-    }
+/** Whether a port, as text, is one from 1 to 65535. */
+function isPort(text: string): boolean {
+    return /^[0-9]{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535;
 }
+
+const CRON_EXPECTED =
+    "five cron fields (minute 0-59, hour 0-23, day of month 1-31, month 1-12 or JAN-DEC, day of week 0-6 " +
+    "or SUN-SAT) or @yearly, @monthly, @weekly, @daily, @hourly";
+
+/** A CronJob schedule, every field in its range. */
+const cronSchedule = z
+    .string()
+    .regex(CRON)
+    .superRefine((schedule, ctx) => {
+        // A schedule of the wrong shape has its own problem.
+        if (!CRON.test(schedule)) return;
+        const problem = cronProblem(schedule);
+        if (problem !== undefined) {
+            ctx.addIssue({ code: "custom", input: schedule, message: CRON_EXPECTED, params: { detail: problem } });
+        }
+    });
+
+const TIME_ZONE_EXPECTED = "an IANA time zone name";
+
+/** An IANA time zone name, spelt as in the database. */
+const timeZoneName = z.string().superRefine((name, ctx) => {
+    if (isTimeZone(name)) return;
+    const suggestion = suggestTimeZone(name);
+    ctx.addIssue({
+        code: "custom",
+        input: name,
+        message: TIME_ZONE_EXPECTED,
+        ...(suggestion !== undefined ? { params: { suggestion } } : {}),
+    });
+});
 
 const reportGitSchema = z
     .strictObject({
         provider: gitopsSchema.shape.provider,
-        apiUrl: gitopsSchema.shape.apiUrl,
+        apiUrl: gitApiUrl("the token goes in the secret observability:reportCredentials, as git-token"),
         repository: gitopsSchema.shape.repository,
         branch: field(
             z
@@ -1156,14 +1360,14 @@ const reportSchema = z
             description: "Run the weekly report CronJob on main.",
             examples: [false],
         }),
-        schedule: field(z.string().regex(CRON).default("0 7 * * 1"), {
+        schedule: field(cronSchedule.default("0 7 * * 1"), {
             description: "When the report runs, as a CronJob schedule in `timeZone`; it covers the 7 days before.",
-            expected: "five cron fields (minute hour day-of-month month day-of-week) or @weekly, @daily…",
+            expected: CRON_EXPECTED,
             examples: ["30 6 * * 1"],
         }),
-        timeZone: field(z.string().refine(isTimeZone).default("Europe/Paris"), {
+        timeZone: field(timeZoneName.default("Europe/Paris"), {
             description: "IANA time zone of the schedule and of the dates in the report.",
-            expected: "an IANA time zone name",
+            expected: TIME_ZONE_EXPECTED,
             examples: ["America/New_York"],
         }),
         concurrency: field(z.number().int().min(1).max(16).default(4), {
@@ -1199,11 +1403,22 @@ const reportSchema = z
                     expected: "an e-mail address",
                     examples: ["observability@example.com"],
                 }),
-                to: field(z.array(z.email()).min(1), {
-                    description: "Recipients.",
-                    expected: "a non-empty list of e-mail addresses",
-                    examples: [["sre@example.com"]],
-                }),
+                to: field(
+                    z
+                        .array(
+                            field(z.email(), {
+                                description: "A recipient.",
+                                expected: "an e-mail address",
+                                examples: ["sre@example.com"],
+                            }),
+                        )
+                        .min(1),
+                    {
+                        description: "Recipients.",
+                        expected: "a non-empty list of e-mail addresses",
+                        examples: [["sre@example.com"]],
+                    },
+                ),
                 username: field(z.string().min(1).optional(), {
                     description:
                         "SMTP user; its password is `smtp-password` in the `reportCredentials` secret. Absent: no authentication.",
@@ -1233,6 +1448,7 @@ const reportSchema = z
                 .superRefine((hooks, ctx) => {
                     const seen = new Set<string>();
                     hooks.forEach((hook, index) => {
+                        if (!isLabel(hook.name, 40)) return;
                         if (seen.has(hook.name)) {
                             ctx.addIssue({
                                 code: "custom",
@@ -1252,6 +1468,19 @@ const reportSchema = z
             },
         ),
         git: reportGitSchema.optional(),
+        grafanaUrl: url(
+            {
+                description:
+                    "Where the report's links open Grafana (dashboards, Explore over each incident's hours, " +
+                    "Alertmanager's alerts and silences). Unset: `grafana.rootUrl`; without it, " +
+                    "`http://localhost:3000`, and the report tells its reader to run " +
+                    "`kubectl -n <namespace> port-forward svc/grafana 3000:80` first, the stack itself " +
+                    "exposing Grafana to no one.",
+                expected: "an http(s) URL",
+                examples: ["https://grafana.example.com"],
+            },
+            { credentials: NO_CREDENTIAL },
+        ).optional(),
         image: field(
             z
                 .string()
@@ -1334,6 +1563,7 @@ export const mainSchema = z
             .superRefine((subs, ctx) => {
                 const seen = new Map<string, number>();
                 subs.forEach((sub, index) => {
+                    if (!isLabel(sub.name)) return;
                     const first = seen.get(sub.name);
                     if (first !== undefined) {
                         ctx.addIssue({
@@ -1365,18 +1595,17 @@ export const mainSchema = z
             });
         }
         const canary = config.delivery.canary;
-        if (canary !== undefined && !config.subClusters.some((sub) => sub.name === canary)) {
+        if (isLabel(canary) && !config.subClusters.some((sub) => sub.name === canary)) {
+            const listed = config.subClusters.map((sub) => sub.name).filter((name) => isLabel(name));
             ctx.addIssue({
                 code: "custom",
                 path: ["delivery", "canary"],
                 input: canary,
-                message: `one of the sub clusters in subClusters (${
-                    config.subClusters.map((sub) => sub.name).join(", ") || "none listed"
-                })`,
+                message: `one of the sub clusters in subClusters (${listed.join(", ") || "none listed"})`,
             });
         }
         config.subClusters.forEach((sub, index) => {
-            if (sub.name === config.cluster.name) {
+            if (isLabel(sub.name) && sub.name === config.cluster.name) {
                 ctx.addIssue({
                     code: "custom",
                     path: ["subClusters", index, "name"],
@@ -1465,7 +1694,9 @@ function credentialObjectProblems(value: string, needed: readonly string[], what
     }
     for (const name of Object.keys(entries)) {
         if (!neededSet.has(name)) {
-            problems.push(`expected only ${extras} (${[...neededSet].join(", ")}), found '${name}'`);
+            // A name is quoted only when it reads as one: anything else may be a misplaced credential.
+            const shown = DNS_LABEL.test(name) ? `'${name}'` : "an entry whose name is not one";
+            problems.push(`expected only ${extras} (${[...neededSet].join(", ")}), found ${shown}`);
         }
     }
     return problems.sort();

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:manifests`: times `npm run render -- --manifests` of the main stack with 50 sub
  * clusters, as a whole process, and the share Helm takes of it, and writes the figures to
- * docs/benchmarks.md. Needs the charts (`npm run charts`).
+ * docs/benchmarks.md (a committed file). Needs the charts (`npm run charts`).
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -9,6 +9,7 @@ import * as path from "node:path";
 
 import { median, stackFileWithSubs, timedRender } from "./bench";
 import { chartCacheDir, locateCharts } from "./lib/chart-cache";
+import { helpOnly } from "./lib/cli";
 
 const projectDir = path.resolve(__dirname, "..");
 const SUBS = 50;
@@ -25,13 +26,24 @@ function renderOnce(stackFile: string, outDir: string): Sample {
     const { wallMs, timing } = timedRender(stackFile, SUBS, outDir, ["--manifests"]);
     return {
         wallMs,
-        programMs: timing.programMs ?? NaN,
-        helmMs: timing.helmMs ?? NaN,
-        chartObjects: timing.chartObjects ?? 0,
+        programMs: Number(timing.programMs ?? NaN),
+        helmMs: Number(timing.helmMs ?? NaN),
+        chartObjects: Number(timing.chartObjects ?? 0),
     };
 }
 
+const USAGE = `usage: npm run bench:manifests [-- --help]
+
+Times \`npm run render -- --manifests\` of the main stack with ${SUBS} sub clusters and rewrites its
+section of docs/benchmarks.md, a committed file: review and commit the diff. Needs the charts
+(npm run charts).`;
+
 function main(): void {
+    const early = helpOnly("bench:manifests", USAGE);
+    if (early !== undefined) {
+        process.exitCode = early;
+        return;
+    }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-manifests-"));
     let samples: Sample[];
     try {
@@ -63,6 +75,7 @@ function main(): void {
     if (!markers.test(current)) throw new Error(`${doc} has no manifests-bench markers`);
     fs.writeFileSync(doc, current.replace(markers, section));
     process.stdout.write(`${section}\n`);
+    process.stdout.write("rewrote docs/benchmarks.md (committed: review and commit the diff)\n");
 }
 
 main();

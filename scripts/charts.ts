@@ -20,7 +20,18 @@ import { chartArchiveName, installedCharts } from "../components/versions";
 import { chartCacheDir } from "./lib/chart-cache";
 import { helmPull, HelmError, locateHelm } from "./lib/helm";
 
-const USAGE = "usage: npm run charts [-- --dir <dir>] [--check]";
+const USAGE = `usage: npm run charts [-- --dir <dir>] [--check]
+
+Pulls every pinned chart with Helm into the chart folder and checks each archive against its
+pinned sha256.
+
+options:
+  --dir <dir>   the chart folder (default: $OBSERVABILITY_CHART_DIR, else .cache/charts)
+  --check       fetch nothing: only verify the folder
+  --help        this text
+
+exit codes: 0 every chart present and verified, 1 a chart missing, refused or not fetched,
+64 bad usage or no Helm`;
 
 function main(): number {
     let args;
@@ -34,7 +45,7 @@ function main(): number {
             strict: true,
         }).values;
     } catch (err) {
-        process.stderr.write(`charts: ${(err as Error).message}\n${USAGE}\n`);
+        process.stderr.write(`charts: ${(err as Error).message}; see npm run charts -- --help\n`);
         return 64;
     }
     if (args.help) {
@@ -62,7 +73,7 @@ function main(): number {
             helm ??= locateHelm(projectDir);
         } catch (err) {
             if (!(err instanceof HelmError)) throw err;
-            process.stderr.write(`charts: ${err.message}\n`);
+            process.stderr.write(`charts: ${err.message.split("\n").join("; ")}\n`);
             return 64;
         }
         const staging = fs.mkdtempSync(path.join(dir, ".pull-"));

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 
+import { parseCommandLine, UsageError } from "./lib/cli";
 import { CommentError, commentTargetFromEnv, upsertComment } from "./lib/pipeline/comment";
 import { automationDriver, type StackDriver } from "./lib/pipeline/driver";
 import { FleetError, readFleet } from "./lib/pipeline/fleet";
@@ -31,7 +31,8 @@ options:
   --organization <o>  qualify stack names as <o>/<stack> (default: the backend's default)
   --dir <path>        the project directory (default: the current directory)
 
-exit codes: 0 done (no drift), 1 a stack failed, 2 drift found, 64 bad usage or stack files`;
+exit codes: 0 done (no drift), 1 a stack failed, 2 drift found, 64 bad usage, stack files or no
+usable Pulumi CLI (checked before any stack is touched)`;
 
 export interface PipelineArgs {
     command: Command;
@@ -43,29 +44,19 @@ export interface PipelineArgs {
     dir: string;
 }
 
-export class UsageError extends Error {}
+export { UsageError };
 
 /** Parses the command line; throws {@link UsageError} naming the bad argument. */
 export function parsePipelineArgs(argv: readonly string[]): PipelineArgs {
-    let parsed;
-    try {
-        parsed = parseArgs({
-            args: [...argv],
-            allowPositionals: true,
-            options: {
-                stack: { type: "string", multiple: true },
-                summary: { type: "string" },
-                comment: { type: "boolean" },
-                parallel: { type: "string" },
-                organization: { type: "string" },
-                dir: { type: "string" },
-                help: { type: "boolean" },
-            },
-        });
-    } catch (err) {
-        throw new UsageError((err as Error).message);
-    }
-    const { values, positionals } = parsed;
+    const { values, positionals } = parseCommandLine(argv, {
+        stack: { type: "string", multiple: true },
+        summary: { type: "string" },
+        comment: { type: "boolean" },
+        parallel: { type: "string" },
+        organization: { type: "string" },
+        dir: { type: "string" },
+        help: { type: "boolean" },
+    });
     if (values.help) throw new UsageError("");
     const [command, ...extra] = positionals;
     if (command === undefined || !(COMMANDS as readonly string[]).includes(command)) {
@@ -106,7 +97,7 @@ export async function pipeline(argv: readonly string[], io: PipelineIo): Promise
         args = parsePipelineArgs(argv);
     } catch (err) {
         if (!(err instanceof UsageError)) throw err;
-        io.log(err.message === "" ? USAGE : `${err.message}\n\n${USAGE}`);
+        io.log(err.message === "" ? USAGE : `pipeline: ${err.message}; see npm run pipeline -- --help`);
         return err.message === "" ? EXIT.ok : EXIT.usage;
     }
     let fleet;
@@ -125,10 +116,10 @@ export async function pipeline(argv: readonly string[], io: PipelineIo): Promise
     try {
         driver = await (io.driver ?? defaultDriver(io))(args);
     } catch (err) {
-        io.log(
-            `the pipeline needs the Pulumi CLI on PATH, at least as recent as the SDK in package.json: ${(err as Error).message}`,
-        );
-        return EXIT.failed;
+        // A setup problem, found before any stack is touched: one line, and the usage exit code.
+        const reason = ((err as Error).message.split("\n").find((line) => line.trim() !== "") ?? "").trim();
+        io.log(`the pipeline needs the Pulumi CLI on PATH, at least as recent as the SDK in package.json: ${reason}`);
+        return EXIT.usage;
     }
     const result = await runCommand(args.command, fleet, driver, { parallel: args.parallel });
     const summary = formatSummary(result);

@@ -2,7 +2,7 @@
  * `npm run reliability [-- --cut-seconds N]`: cuts the remote-write link of a sub cluster for
  * ten minutes (or N seconds) with real Prometheus servers on 127.0.0.1, checks that every sample
  * scraped around the cut reaches the receiver once the link is back, and writes the figures to
- * docs/reliability.md. The scenario is `scripts/lib/harness/link-loss.ts`, which the test suite
+ * docs/reliability.md (a committed file). The scenario is `scripts/lib/harness/link-loss.ts`, which the test suite
  * runs with a one-minute cut.
  *
  * The run is bounded: past the cut plus a fixed allowance, or on SIGINT/SIGTERM, every server
@@ -25,9 +25,18 @@ const ALLOWANCE_MS = 5 * 60_000;
 const START = "<!-- reliability:start -->";
 const END = "<!-- reliability:end -->";
 
+const USAGE = `usage: npm run reliability -- [--cut-seconds N]
+
+Cuts the remote-write link of a sub cluster for N seconds (default ${DEFAULT_CUT_SECONDS}) between real Prometheus
+servers on 127.0.0.1, checks that every sample reaches the receiver once the link is back, and
+rewrites the figures in docs/reliability.md, a committed file: review and commit the diff. Needs
+Debian's prometheus.
+
+exit codes: 0 no sample lost, 1 samples lost or no catch-up in time, 64 bad usage`;
+
 function usage(problem: string): never {
-    process.stderr.write(`${problem}\nusage: npm run reliability -- [--cut-seconds N]\n`);
-    process.exit(2);
+    process.stderr.write(`reliability: ${problem}; see npm run reliability -- --help\n`);
+    process.exit(64);
 }
 
 function parseArgs(argv: readonly string[]): { cutSeconds: number } {
@@ -35,6 +44,10 @@ function parseArgs(argv: readonly string[]): { cutSeconds: number } {
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i] as string;
         const [flag, inline] = arg.split("=", 2) as [string, string | undefined];
+        if (flag === "--help") {
+            process.stdout.write(`${USAGE}\n`);
+            process.exit(0);
+        }
         if (flag !== "--cut-seconds") usage(`unknown argument ${arg}`);
         const value = inline ?? argv[++i];
         if (value === undefined || !/^[1-9][0-9]*$/.test(value)) usage(`--cut-seconds takes a positive whole number`);
@@ -117,7 +130,7 @@ async function main(): Promise<void> {
     const end = current.indexOf(END);
     if (start < 0 || end < start) throw new Error(`${DOC} has no ${START} ... ${END} markers`);
     fs.writeFileSync(DOC, current.slice(0, start) + text + current.slice(end + END.length));
-    process.stdout.write(`${text}\n`);
+    process.stdout.write(`${text}\nrewrote docs/reliability.md (committed: review and commit the diff)\n`);
 
     if (result.samplesLost > 0 || result.catchUpMs === undefined) {
         process.stderr.write(`--- sender's remote storage metrics ---\n${result.senderRemoteStorageMetrics}\n`);

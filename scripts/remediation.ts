@@ -1,6 +1,8 @@
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { parseCommandLine, UsageError } from "./lib/cli";
 import { CONTROLLER } from "../remediator/keys";
 import { HttpKube, kubeconfigConnection } from "../remediator/kube";
 import { parseWorkloadRef, restore } from "../remediator/restore";
@@ -10,42 +12,69 @@ import { parseWorkloadRef, restore } from "../remediator/restore";
  *
  * Scales a workload the remediator scaled to 0 back to the replica count it recorded, with the
  * kubeconfig's credentials (KUBECONFIG, or ~/.kube/config, when --kubeconfig is not given).
+ *
+ * Exit codes: 0 restored; 1 the restore failed (the cluster refused, nothing recorded to restore);
+ * 64 bad usage or no kubeconfig.
  */
 
-const USAGE =
-    "usage: npm run remediation -- restore <namespace>/<kind>/<name> [--kubeconfig <file>] [--context <name>]";
+export const USAGE = `usage: npm run remediation -- restore <namespace>/<kind>/<name> [options]
+
+Scales a workload the remediator scaled to 0 back to the replica count it recorded.
+
+options:
+  --kubeconfig <file>   the kubeconfig (default: the first file of KUBECONFIG, else ~/.kube/config)
+  --context <name>      its context (default: the current context)
+  --help                this text
+
+exit codes: 0 restored, 1 the restore failed, 64 bad usage or no kubeconfig`;
+
+/** A setup problem (no kubeconfig, bad target): exit 64 like bad usage. */
+class SetupError extends UsageError {}
 
 async function main(argv: string[]): Promise<number> {
-    const [command, target, ...rest] = argv;
-    if (command !== "restore" || target === undefined) {
-        process.stderr.write(`${USAGE}\n`);
-        return 2;
+    const { values, positionals } = parseCommandLine(argv, {
+        kubeconfig: { type: "string" },
+        context: { type: "string" },
+        help: { type: "boolean", default: false },
+    });
+    if (values.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
     }
-    const options = new Map<string, string>();
-    for (let i = 0; i < rest.length; i += 2) {
-        const flag = rest[i];
-        const value = rest[i + 1];
-        if ((flag !== "--kubeconfig" && flag !== "--context") || value === undefined) {
-            process.stderr.write(`unexpected argument ${JSON.stringify(flag)}\n${USAGE}\n`);
-            return 2;
-        }
-        options.set(flag, value);
+    const [command, target, ...extra] = positionals;
+    if (command !== "restore") {
+        throw new SetupError(`command: expected restore, found ${command === undefined ? "nothing" : `"${command}"`}`);
+    }
+    if (target === undefined) throw new SetupError("restore: expected <namespace>/<kind>/<name>");
+    if (extra.length > 0) throw new SetupError(`unexpected argument(s): ${extra.join(" ")}`);
+    let ref;
+    try {
+        ref = parseWorkloadRef(target);
+    } catch (err) {
+        throw new SetupError((err as Error).message);
     }
     const file =
-        options.get("--kubeconfig") ??
+        values.kubeconfig ??
         process.env.KUBECONFIG?.split(path.delimiter)[0] ??
         path.join(os.homedir(), ".kube", "config");
-    const ref = parseWorkloadRef(target);
-    const kube = new HttpKube(kubeconfigConnection(file, options.get("--context")), CONTROLLER);
+    if (!fs.existsSync(file)) throw new SetupError(`no kubeconfig at ${file}: pass --kubeconfig or set KUBECONFIG`);
+    const kube = new HttpKube(kubeconfigConnection(file, values.context), CONTROLLER);
     const result = await restore(kube, ref);
     process.stdout.write(`restored ${ref.kind} ${ref.namespace}/${ref.name} to ${result.replicas} replicas\n`);
     return 0;
 }
 
 main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => {
+        process.exitCode = code;
+    },
     (error: Error) => {
+        if (error instanceof UsageError) {
+            process.stderr.write(`remediation: ${error.message}; see npm run remediation -- --help\n`);
+            process.exitCode = 64;
+            return;
+        }
         process.stderr.write(`restore failed: ${error.message}\n`);
-        process.exit(1);
+        process.exitCode = 1;
     },
 );

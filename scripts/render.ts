@@ -1,44 +1,63 @@
 /**
- * `npm run render -- --stack <name> [--out <dir>] [--preview] [--stack-file <file>]
- *  [--manifests [--kube-version <x.y.z>] [--chart-dir <dir>]]`
+ * `npm run render -- --stack <name> [options]`; `--help` lists them.
  *
  * Evaluates the program with `Pulumi.<name>.yaml` under the mock engine (no cluster, no Pulumi
- * CLI) and writes the complete desired state to `rendered/<name>/`: one YAML document per
- * resource, Helm values in full, secrets shown as [secret]. A sub stack is rendered against the
- * main stack it references, evaluated first from its own stack file. `--now` fixes the instant
- * certificate rotation is decided at, for reproducible renders. `--manifests` also templates
- * every chart with real Helm as Chart v4 does and writes what each one makes to
- * `manifests/` (charts from `npm run charts`).
+ * CLI), loaded by the SDK's `run` as the CLI loads it, and writes the complete desired state to
+ * `rendered/<name>/`: one YAML document per resource, Helm values in full, secrets shown as
+ * [secret], each dashboard as its own JSON file. A sub stack is rendered against the main stack
+ * it references, evaluated first from its own stack file. Certificate rotation is decided at
+ * `--now`, else `SOURCE_DATE_EPOCH`, else the last commit's time, so two renders of one commit
+ * are byte-identical. `--manifests` also templates every chart with real Helm as Chart v4 does
+ * and writes what each one makes to `manifests/` (charts from `npm run charts`).
+ *
+ * Exit codes: 0 rendered; 1 the stack cannot be rendered (invalid configuration, a failing
+ * program, secret material out of place); 64 bad usage or setup (unknown option, no such stack
+ * file, a bad instant, no Helm or charts for --manifests).
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { ChartCacheError, chartCacheDir, locateCharts } from "./lib/chart-cache";
-import { manifestFiles, scanDesiredState } from "./lib/desired-state/manifest-files";
-import { templateCharts } from "./lib/desired-state/manifests";
-import { HelmError, locateHelm } from "./lib/helm";
-import { countSecrets, renderStack, writeRender } from "./lib/render";
-import { StackFileError } from "./lib/stack-file";
+import { ClockError, countSecrets, renderClock, renderStack, writeRender } from "./lib/render";
+import { readStackConfig, StackFileError } from "./lib/stack-file";
 
 /** The Kubernetes version charts are templated for unless `--kube-version` says otherwise. */
 export const DEFAULT_KUBE_VERSION = "1.34.0";
 
-const usage =
-    "usage: npm run render -- --stack <name> [--out <dir>] [--preview] [--stack-file <file>] " +
-    "[--main-stack-file <file>] [--now <RFC 3339 instant>] [--timing] " +
-    "[--manifests [--kube-version <x.y.z>] [--chart-dir <dir>]]";
+export const USAGE = `usage: npm run render -- --stack <name> [options]
 
-function fail(message: string): never {
-    process.stderr.write(`render: ${message}\n`);
-    process.exit(1);
+Renders the stack's desired state offline to rendered/<name>/ (no cluster, no Pulumi CLI).
+
+options:
+  --stack <name>             the stack: Pulumi.<name>.yaml (required)
+  --out <dir>                where to write (default rendered/<name>)
+  --stack-file <file>        a stack file other than Pulumi.<name>.yaml
+  --main-stack-file <file>   for a sub stack: the main stack file it is rendered against
+  --preview                  evaluate as pulumi preview does (provider-computed values unknown)
+  --now <instant>            decide certificate rotation at this RFC 3339 instant (default:
+                             SOURCE_DATE_EPOCH when set, else the last commit's time)
+  --manifests                also template every chart with Helm into manifests/
+  --kube-version <x.y.z>     with --manifests: the Kubernetes version (default ${DEFAULT_KUBE_VERSION})
+  --chart-dir <dir>          with --manifests: the chart folder (default .cache/charts)
+  --timing                   print the program's time and the load mode as JSON
+  --help                     this text
+
+exit codes: 0 rendered, 1 the stack cannot be rendered, 64 bad usage or setup`;
+
+class SetupError extends Error {}
+
+/** A setup or usage problem: one line on stderr, exit 64. */
+function setup(message: string): never {
+    throw new SetupError(message);
 }
 
-async function main(): Promise<void> {
+async function main(argv: string[]): Promise<number> {
     let args;
     try {
         args = parseArgs({
+            args: argv,
             options: {
                 stack: { type: "string" },
                 out: { type: "string" },
@@ -50,21 +69,52 @@ async function main(): Promise<void> {
                 manifests: { type: "boolean", default: false },
                 "kube-version": { type: "string" },
                 "chart-dir": { type: "string" },
+                help: { type: "boolean", default: false },
             },
             strict: true,
         }).values;
     } catch (err) {
-        fail(`${(err as Error).message}\n${usage}`);
+        setup(`${(err as Error).message}; see npm run render -- --help`);
+    }
+    if (args.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
     }
     const stack = args.stack;
-    if (stack === undefined || stack === "") fail(`--stack is required\n${usage}`);
+    if (stack === undefined || stack === "") setup("--stack is required; see npm run render -- --help");
+    const kubeVersion = args["kube-version"] ?? DEFAULT_KUBE_VERSION;
+    if (!/^\d+\.\d+\.\d+$/.test(kubeVersion)) {
+        setup(`--kube-version: expected a version like 1.34.0, found '${kubeVersion}'`);
+    }
+    if ((args["kube-version"] !== undefined || args["chart-dir"] !== undefined) && !args.manifests) {
+        setup("--kube-version and --chart-dir go with --manifests");
+    }
+    if (args.manifests && args.preview) setup("--manifests needs the values a deployment sees: drop --preview");
     const projectDir = path.resolve(__dirname, "..");
     const outDir = args.out ?? path.join("rendered", stack);
-    let now: number | undefined;
-    if (args.now !== undefined) {
-        now = Date.parse(args.now);
-        if (Number.isNaN(now))
-            fail(`--now: expected an RFC 3339 instant like 2026-01-05T06:00:00Z, found '${args.now}'`);
+    const stackFile = args["stack-file"] !== undefined ? path.resolve(args["stack-file"]) : undefined;
+    const mainStackFile = args["main-stack-file"] !== undefined ? path.resolve(args["main-stack-file"]) : undefined;
+    for (const file of [stackFile ?? path.join(projectDir, `Pulumi.${stack}.yaml`), mainStackFile]) {
+        if (file !== undefined && !fs.existsSync(file)) {
+            try {
+                readStackConfig(projectDir, stack, file);
+            } catch (err) {
+                setup((err as Error).message);
+            }
+        }
+    }
+    let clock;
+    try {
+        clock = renderClock({ ...(args.now !== undefined ? { now: args.now } : {}), env: process.env, projectDir });
+    } catch (err) {
+        if (err instanceof ClockError) setup(err.message);
+        throw err;
+    }
+    if (clock.source === "wall clock") {
+        process.stderr.write(
+            "render: warning: no --now, no SOURCE_DATE_EPOCH and no Git commit: certificate times come from the " +
+                "wall clock, so two renders differ\n",
+        );
     }
 
     let result;
@@ -73,49 +123,25 @@ async function main(): Promise<void> {
             projectDir,
             stack,
             preview: args.preview,
-            ...(args["stack-file"] !== undefined ? { stackFile: path.resolve(args["stack-file"]) } : {}),
-            ...(args["main-stack-file"] !== undefined ? { mainStackFile: path.resolve(args["main-stack-file"]) } : {}),
-            ...(now !== undefined ? { now } : {}),
+            now: clock.ms,
+            ...(stackFile !== undefined ? { stackFile } : {}),
+            ...(mainStackFile !== undefined ? { mainStackFile } : {}),
         });
     } catch (err) {
         // Config errors are RunErrors: the CLI prints them without a stack trace, and so do we.
-        if (err instanceof StackFileError || pulumi.RunError.isInstance(err)) fail((err as Error).message);
+        if (err instanceof StackFileError || pulumi.RunError.isInstance(err)) {
+            process.stderr.write(`render: ${(err as Error).message}\n`);
+            return 1;
+        }
         throw err;
-    }
-    const kubeVersion = args["kube-version"] ?? DEFAULT_KUBE_VERSION;
-    if (!/^\d+\.\d+\.\d+$/.test(kubeVersion))
-        fail(`--kube-version: expected a version like 1.34.0, found '${kubeVersion}'`);
-    if ((args["kube-version"] !== undefined || args["chart-dir"] !== undefined) && !args.manifests) {
-        fail(`--kube-version and --chart-dir go with --manifests\n${usage}`);
     }
     let helmMs = 0;
     let chartObjects = 0;
     if (args.manifests) {
-        if (args.preview) fail("--manifests needs the values a deployment sees: drop --preview");
         const started = Date.now();
-        try {
-            const helm = locateHelm(projectDir);
-            const charts = locateCharts(chartCacheDir(projectDir, args["chart-dir"]));
-            const renders = templateCharts(result.records, { helm, charts, kubeVersion });
-            const leaks = scanDesiredState(result.records, renders, result.engine.stackOutputs());
-            if (leaks.length > 0)
-                fail(`secret material in the chart-made objects:\n${leaks.map((l) => `  ${l}`).join("\n")}`);
-            for (const [name, content] of manifestFiles(renders, kubeVersion)) result.files.set(name, content);
-            chartObjects = renders.reduce((n, r) => n + r.objects.length, 0);
-            for (const render of renders.filter((r) => r.hooks.length > 0)) {
-                process.stderr.write(
-                    `render: warning: ${render.record.name} renders ${render.hooks.length} Helm hook(s) that Chart v4 never applies\n`,
-                );
-            }
-            for (const render of renders.filter((r) => !r.source.verified)) {
-                process.stderr.write(
-                    `render: warning: ${render.pin.chart} comes from an unpacked folder, not a verified archive\n`,
-                );
-            }
-        } catch (err) {
-            if (err instanceof HelmError || err instanceof ChartCacheError) fail(err.message);
-            throw err;
-        }
+        const made = manifests(projectDir, result, kubeVersion, args["chart-dir"]);
+        if (made === undefined) return 1;
+        chartObjects = made;
         helmMs = Date.now() - started;
     }
     writeRender(result.files, outDir);
@@ -124,18 +150,98 @@ async function main(): Promise<void> {
         `rendered ${result.records.length} resources of stack '${stack}'${args.preview ? " (preview)" : ""} ` +
             `to ${outDir} (${secrets} secret values redacted)` +
             (args.manifests ? `, and ${chartObjects} objects made by its charts` : "") +
-            "\n",
+            `; certificates decided at ${new Date(clock.ms).toISOString()} (${clock.source})\n`,
     );
     if (args.timing) {
         process.stdout.write(
-            `${JSON.stringify({ programMs: result.programMs, helmMs, resources: result.records.length, chartObjects })}\n`,
+            `${JSON.stringify({
+                programMs: result.programMs,
+                helmMs,
+                resources: result.records.length,
+                chartObjects,
+                typeChecked: result.load.typeChecked,
+            })}\n`,
         );
     }
+    return 0;
 }
 
-main().catch((err: unknown) => {
-    process.stderr.write(
-        `render: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+/**
+ * Templates the stack's charts into `manifests/` of the render; the number of objects they
+ * make, or undefined (after saying why) when their output holds secret material. Its modules are
+ * loaded only here: a plain render does not pay for them.
+ */
+function manifests(
+    projectDir: string,
+    result: Awaited<ReturnType<typeof renderStack>>,
+    kubeVersion: string,
+    chartDir: string | undefined,
+): number | undefined {
+    /* eslint-disable @typescript-eslint/no-require-imports -- loaded only with --manifests */
+    const { ChartCacheError, chartCacheDir, locateCharts } =
+        require("./lib/chart-cache") as typeof import("./lib/chart-cache");
+    const { manifestFiles, scanDesiredState } =
+        require("./lib/desired-state/manifest-files") as typeof import("./lib/desired-state/manifest-files");
+    const { templateCharts } =
+        require("./lib/desired-state/manifests") as typeof import("./lib/desired-state/manifests");
+    const { HelmError, locateHelm } = require("./lib/helm") as typeof import("./lib/helm");
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    let helm;
+    let charts;
+    try {
+        helm = locateHelm(projectDir);
+        charts = locateCharts(chartCacheDir(projectDir, chartDir));
+    } catch (err) {
+        if (err instanceof HelmError || err instanceof ChartCacheError) setup(err.message.split("\n").join("; "));
+        throw err;
+    }
+    let renders;
+    try {
+        renders = templateCharts(result.records, { helm, charts, kubeVersion });
+    } catch (err) {
+        if (err instanceof HelmError || err instanceof ChartCacheError) {
+            process.stderr.write(`render: ${err.message}\n`);
+            return undefined;
+        }
+        throw err;
+    }
+    const leaks = scanDesiredState(result.records, renders, result.engine.stackOutputs());
+    if (leaks.length > 0) {
+        process.stderr.write(
+            `render: secret material in the chart-made objects:\n${leaks.map((l) => `  ${l}`).join("\n")}\n`,
+        );
+        return undefined;
+    }
+    for (const [name, content] of manifestFiles(renders, kubeVersion)) result.files.set(name, content);
+    for (const render of renders.filter((r) => r.hooks.length > 0)) {
+        process.stderr.write(
+            `render: warning: ${render.record.name} renders ${render.hooks.length} Helm hook(s) that Chart v4 never applies\n`,
+        );
+    }
+    for (const render of renders.filter((r) => !r.source.verified)) {
+        process.stderr.write(
+            `render: warning: ${render.pin.chart} comes from an unpacked folder, not a verified archive\n`,
+        );
+    }
+    return renders.reduce((n, r) => n + r.objects.length, 0);
+}
+
+// A failed render exits at once: the SDK's handlers would otherwise report the program's error a
+// second time as the process winds down. Writes to stdout and stderr are synchronous here.
+if (require.main === module) {
+    main(process.argv.slice(2)).then(
+        (code) => {
+            if (code !== 0) process.exit(code);
+        },
+        (err: unknown) => {
+            if (err instanceof SetupError) {
+                process.stderr.write(`render: ${err.message}\n`);
+                process.exit(64);
+            }
+            process.stderr.write(
+                `render: unexpected failure: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+            );
+            process.exit(1);
+        },
     );
-    process.exit(1);
-});
+}

@@ -30,11 +30,11 @@ const clone = <T>(value: T): T => structuredClone(value);
 const PROTECTED_ENVIRONMENT = "production";
 const SEMVER = /^(\d+)\.(\d+)\.(\d+)$/;
 
-/** The lowest Node.js major version package.json's `engines.node` allows (">=20" → 20). */
+/** The lowest Node.js major version package.json's `engines.node` allows (">=24" → 24). */
 function engineMajor(packageJson: Obj): number {
     const range = obj(packageJson.engines).node;
     const match = typeof range === "string" ? /^(?:>=|\^|~)?\s*v?(\d+)/.exec(range.trim()) : null;
-    if (!match) throw new Error(`package.json engines.node: expected a range like ">=20", found ${String(range)}`);
+    if (!match) throw new Error(`package.json engines.node: expected a range like ">=24", found ${String(range)}`);
     return Number(match[1]);
 }
 
@@ -42,11 +42,32 @@ function engineMajor(packageJson: Obj): number {
 function nodeImageProblems(where: string, image: unknown, major: number): string[] {
     const match = typeof image === "string" ? /^node:(\d+)\.\d+\.\d+-[a-z]+(@sha256:[0-9a-f]{64})?$/.exec(image) : null;
     if (!match)
-        return [`${where}: expected an image pinned to a release (node:20.x.y-bookworm), found ${String(image)}`];
+        return [`${where}: expected an image pinned to a release (node:24.x.y-bookworm), found ${String(image)}`];
     if (Number(match[1]) !== major) {
         return [`${where}: expected Node.js ${major} (package.json engines), found ${String(image)}`];
     }
     return [];
+}
+
+/**
+ * One Node.js line everywhere: `.nvmrc` (nvm, fnm and the Pulumi language host's fnm support
+ * read it) names the major that package.json's engines start at, and that major is one the
+ * @pulumi/pulumi SDK supports (its own engines).
+ */
+function nodeVersionProblems(nvmrcText: string, packageJson: Obj, sdkPackageJson: Obj): string[] {
+    const problems: string[] = [];
+    const major = engineMajor(packageJson);
+    const nvmrc = nvmrcText.trim();
+    if (nvmrc !== String(major)) {
+        problems.push(`.nvmrc: expected ${major} (package.json engines), found "${nvmrc}"`);
+    }
+    const sdkFloor = engineMajor(sdkPackageJson);
+    if (major < sdkFloor) {
+        problems.push(
+            `package.json engines: Node.js ${major} is below the @pulumi/pulumi SDK's own floor, ${sdkFloor}`,
+        );
+    }
+    return problems;
 }
 
 function compareSemver(a: string, b: string): number {
@@ -887,6 +908,20 @@ describe("GitHub Actions workflows", () => {
     });
 });
 
+describe("Node.js version", () => {
+    it("is one major in .nvmrc and package.json's engines, one the SDK supports", () => {
+        const sdk = obj(
+            JSON.parse(
+                fs.readFileSync(path.join(projectDir, "node_modules", "@pulumi", "pulumi", "package.json"), "utf8"),
+            ),
+        );
+        assert.deepEqual(
+            nodeVersionProblems(fs.readFileSync(path.join(projectDir, ".nvmrc"), "utf8"), packageJson, sdk),
+            [],
+        );
+    });
+});
+
 describe(".gitlab-ci.yml", () => {
     it("parses, with the test, preview, deploy, rotate and drift jobs", () => {
         for (const name of ["test", ...GITLAB_STAGES.slice(1)])
@@ -1088,7 +1123,10 @@ describe("the GitHub checks catch", () => {
             const setup = stepsOf(j).find((s) => usesOf(s).startsWith("actions/setup-node@"))!;
             setup.with = { "node-version": 22 };
         });
-        assertCaught(toolVersionProblems(node, major), /node-version 20/);
+        assertCaught(
+            toolVersionProblems(node, major),
+            new RegExp(`node-version ${major} \\(package.json engines\\), found 22`),
+        );
         const pinnedCli = withJob("rotate.yml", "rotate", (j) => {
             const install = stepsOf(j).find((s) => usesOf(s).startsWith("pulumi/actions@"))!;
             install.with = { "pulumi-version": "3.100.0" };
@@ -1212,6 +1250,16 @@ describe("the version check catches", () => {
         assertCaught(pulumiVersionProblems("2.999.999", pkg), /older/);
         assertCaught(pulumiVersionProblems("v3.270.0", pkg), /expected one version/);
         assertCaught(pulumiVersionProblems("latest", pkg), /expected one version/);
+    });
+
+    it("an .nvmrc other than the engines' major, and engines below the SDK's floor", () => {
+        const sdk = { engines: { node: ">=22" } };
+        assert.deepEqual(nodeVersionProblems("24\n", { engines: { node: ">=24" } }, sdk), []);
+        assertCaught(nodeVersionProblems("22", { engines: { node: ">=24" } }, sdk), /\.nvmrc: expected 24/);
+        assertCaught(
+            nodeVersionProblems("20", { engines: { node: ">=20" } }, sdk),
+            /below the @pulumi\/pulumi SDK's own floor, 22/,
+        );
     });
 
     it("an engines range it cannot read, and an image of another Node.js major", () => {

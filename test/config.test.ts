@@ -3,31 +3,8 @@ import { describe, it } from "node:test";
 
 import * as pulumi from "@pulumi/pulumi";
 
-import { ConfigError, durationHours, loadConfig, validateConfig, type RawConfig } from "../config";
-
-/** Builds the CLI's view of config: `observability:`-prefixed keys, objects as JSON text. */
-function raw(values: Record<string, unknown>, secretKeys: string[] = []): RawConfig {
-    const entries = Object.entries(values).map(([key, value]) => [
-        key.includes(":") ? key : `observability:${key}`,
-        typeof value === "string" ? value : JSON.stringify(value),
-    ]);
-    const secrets = new Set(secretKeys.map((k) => (k.includes(":") ? k : `observability:${k}`)));
-    return { values: Object.fromEntries(entries), isSecret: (key) => secrets.has(key) };
-}
-
-const validMain = {
-    role: "main",
-    cluster: { name: "main" },
-    exposure: { domain: "obs.example.com", kind: "traefik-passthrough" },
-    storage: { kind: "filesystem" },
-    subClusters: [{ name: "sub-eu-1" }],
-};
-
-const validSub = {
-    role: "sub",
-    cluster: { name: "sub-eu-1" },
-    mainStack: "acme/observability/main",
-};
+import { ConfigError, durationHours, loadConfig, validateConfig } from "../config";
+import { rawConfig, VALID_MAIN, VALID_SUB } from "./helpers";
 
 const validS3 = {
     kind: "s3",
@@ -37,7 +14,7 @@ const validS3 = {
 };
 
 function problems(values: Record<string, unknown>, secretKeys: string[] = []): string[] {
-    const result = validateConfig(raw(values, secretKeys));
+    const result = validateConfig(rawConfig(values, secretKeys));
     assert.ok("problems" in result, "expected the config to be rejected");
     return result.problems;
 }
@@ -58,7 +35,7 @@ const REMEDIATION_DEFAULTS = {
 
 describe("stack config: valid input", () => {
     it("fills every default of a main stack from the schema", () => {
-        const result = validateConfig(raw(validMain));
+        const result = validateConfig(rawConfig(VALID_MAIN));
         assert.ok("config" in result);
         assert.deepEqual(result.config, {
             role: "main",
@@ -129,7 +106,7 @@ describe("stack config: valid input", () => {
     });
 
     it("fills every default of a sub stack from the schema", () => {
-        const result = validateConfig(raw(validSub));
+        const result = validateConfig(rawConfig(VALID_SUB));
         assert.ok("config" in result);
         assert.deepEqual(result.config, {
             role: "sub",
@@ -154,13 +131,13 @@ describe("stack config: valid input", () => {
     });
 
     it("ignores keys of other namespaces", () => {
-        const result = validateConfig(raw({ ...validSub, "kubernetes:context": "other" }));
+        const result = validateConfig(rawConfig({ ...VALID_SUB, "kubernetes:context": "other" }));
         assert.ok("config" in result);
     });
 
     it("reads the S3 credentials as Pulumi secrets", async () => {
         const { secrets } = loadConfig(
-            raw({ ...validMain, storage: validS3, s3AccessKeyId: "AKIA1", s3SecretAccessKey: "s3cr3t" }, [
+            rawConfig({ ...VALID_MAIN, storage: validS3, s3AccessKeyId: "AKIA1", s3SecretAccessKey: "s3cr3t" }, [
                 "s3AccessKeyId",
                 "s3SecretAccessKey",
             ]),
@@ -189,27 +166,27 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects an unknown role", () => {
-        assert.deepEqual(problems({ ...validSub, role: "edge" }), [
+        assert.deepEqual(problems({ ...VALID_SUB, role: "edge" }), [
             'observability:role: expected one of "main", "sub", found "edge"; example: main',
         ]);
     });
 
     it("rejects an invalid DNS label with what it expected and an example", () => {
-        assert.deepEqual(problems({ ...validSub, cluster: { name: "Sub_1" } }), [
+        assert.deepEqual(problems({ ...VALID_SUB, cluster: { name: "Sub_1" } }), [
             "observability:cluster.name: expected a DNS-1123 label (lowercase letters, digits and '-', " +
                 'at most 63 characters), found "Sub_1"; example: main',
         ]);
     });
 
     it("rejects a value outside an enum", () => {
-        assert.deepEqual(problems({ ...validSub, profile: "huge" }), [
+        assert.deepEqual(problems({ ...VALID_SUB, profile: "huge" }), [
             'observability:profile: expected one of "small", "medium", "large", found "huge"; example: small',
         ]);
     });
 
     it("rejects a renewal window as long as the certificate's validity", () => {
         assert.deepEqual(
-            problems({ ...validMain, pki: { lifetimes: { tempo: { validity: "30d", renewBefore: "30d" } } } }),
+            problems({ ...VALID_MAIN, pki: { lifetimes: { tempo: { validity: "30d", renewBefore: "30d" } } } }),
             [
                 "observability:pki.lifetimes.tempo.renewBefore: expected a duration above zero and shorter " +
                     'than validity (30d), found "30d"; example: 30d',
@@ -220,7 +197,7 @@ describe("stack config: one line per problem, naming the key", () => {
     it("rejects a leaf certificate that would outlive the CA", () => {
         assert.deepEqual(
             problems({
-                ...validMain,
+                ...VALID_MAIN,
                 pki: { lifetimes: { ca: { validity: "1y", renewBefore: "30d" }, grafana: { validity: "2y" } } },
             }),
             [
@@ -231,26 +208,26 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects a lifetime for a profile that does not exist, suggesting the closest", () => {
-        const [problem] = problems({ ...validMain, pki: { lifetimes: { tempos: { validity: "30d" } } } });
+        const [problem] = problems({ ...VALID_MAIN, pki: { lifetimes: { tempos: { validity: "30d" } } } });
         assert.match(problem ?? "", /^observability:pki\.lifetimes\.tempos: /);
         assert.match(problem ?? "", /found unknown key "tempos"; did you mean tempo\?$/);
     });
 
     it("rejects a negative certificate generation", () => {
-        assert.deepEqual(problems({ ...validMain, pki: { generation: -1 } }), [
+        assert.deepEqual(problems({ ...VALID_MAIN, pki: { generation: -1 } }), [
             "observability:pki.generation: expected a whole number, 0 or more (too small: expected number " +
                 "to be >=0), found -1; example: 1",
         ]);
     });
 
     it("rejects a value of the wrong type", () => {
-        assert.deepEqual(problems({ ...validMain, subClusters: { name: "sub-eu-1" } }), [
+        assert.deepEqual(problems({ ...VALID_MAIN, subClusters: { name: "sub-eu-1" } }), [
             'observability:subClusters: expected an array, found {"name":"sub-eu-1"}; example: [{"name":"sub-eu-1"}]',
         ]);
     });
 
     it("rejects a missing required section with an assembled example", () => {
-        const withoutExposure: Record<string, unknown> = { ...validMain };
+        const withoutExposure: Record<string, unknown> = { ...VALID_MAIN };
         delete withoutExposure.exposure;
         assert.deepEqual(problems(withoutExposure), [
             "observability:exposure: expected an object with keys domain, kind (optional: nodePorts), found nothing " +
@@ -259,14 +236,14 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects an unknown key and suggests the closest known one", () => {
-        assert.deepEqual(problems({ ...validSub, retension: {} }), [
+        assert.deepEqual(problems({ ...VALID_SUB, retension: {} }), [
             "observability:retension: expected one of the known keys here (role, cluster, kubernetes, charts, namespace, " +
                 'profile, talos, metrics, logs, traces, remediation, mainStack, retention, alerting), found unknown key "retension"; did you mean retention?',
         ]);
     });
 
     it("rejects a key that belongs to the other role", () => {
-        assert.deepEqual(problems({ ...validSub, subClusters: [] }), [
+        assert.deepEqual(problems({ ...VALID_SUB, subClusters: [] }), [
             "observability:subClusters: expected one of the known keys here (role, cluster, kubernetes, charts, namespace, " +
                 'profile, talos, metrics, logs, traces, remediation, mainStack, retention, alerting), found unknown key "subClusters"',
         ]);
@@ -274,18 +251,18 @@ describe("stack config: one line per problem, naming the key", () => {
 
     it("rejects a protected namespace among the namespaces remediation may act in", () => {
         assert.deepEqual(
-            problems({ ...validSub, remediation: { namespaces: ["batch", "kube-system", "observability"] } }),
+            problems({ ...VALID_SUB, remediation: { namespaces: ["batch", "kube-system", "observability"] } }),
             [
                 "observability:remediation.namespaces[1]: expected a namespace that is not protected (kube-node-lease, " +
-                    'kube-public, kube-system, observability, observability-agents), found "kube-system"',
+                    'kube-public, kube-system, observability, observability-agents), found "kube-system"; example: batch',
                 "observability:remediation.namespaces[2]: expected a namespace that is not protected (kube-node-lease, " +
-                    'kube-public, kube-system, observability, observability-agents), found "observability"',
+                    'kube-public, kube-system, observability, observability-agents), found "observability"; example: batch',
             ],
         );
     });
 
     it("requires the GitOps repository with remediation mode gitops, then its token as a secret", () => {
-        const found = problems({ ...validSub, remediation: { mode: "gitops" } });
+        const found = problems({ ...VALID_SUB, remediation: { mode: "gitops" } });
         assert.equal(found.length, 1);
         assert.match(
             found[0] ?? "",
@@ -297,11 +274,11 @@ describe("stack config: one line per problem, naming the key", () => {
             repository: "platform/gitops",
             pathTemplate: "{namespace}/{name}.yaml",
         };
-        const token = problems({ ...validSub, remediation: { mode: "gitops", gitops } });
+        const token = problems({ ...VALID_SUB, remediation: { mode: "gitops", gitops } });
         assert.equal(token.length, 1);
         assert.match(token[0] ?? "", /^observability:remediationGitToken: expected a Pulumi secret .*found nothing/);
         const accepted = validateConfig(
-            raw({ ...validSub, remediation: { mode: "gitops", gitops }, remediationGitToken: "glpat-1" }, [
+            rawConfig({ ...VALID_SUB, remediation: { mode: "gitops", gitops }, remediationGitToken: "glpat-1" }, [
                 "remediationGitToken",
             ]),
         );
@@ -309,20 +286,20 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects an image override that is not pinned by digest", () => {
-        const found = problems({ ...validSub, remediation: { image: "node:22" } });
+        const found = problems({ ...VALID_SUB, remediation: { image: "node:22" } });
         assert.equal(found.length, 1);
         assert.match(found[0] ?? "", /^observability:remediation\.image: expected an image reference pinned by digest/);
     });
 
     it("rejects an unknown storage kind at storage.kind", () => {
-        assert.deepEqual(problems({ ...validMain, storage: { kind: "gcs" } }), [
+        assert.deepEqual(problems({ ...VALID_MAIN, storage: { kind: "gcs" } }), [
             'observability:storage.kind: expected one of "filesystem", "s3", found "gcs"; example: filesystem',
         ]);
     });
 
     it("names nested S3 keys in full", () => {
         const storage = { ...validS3, endpoint: "ftp://s3", buckets: { metrics: "A", logs: "acme-logs" } };
-        assert.deepEqual(problems({ ...validMain, storage }), [
+        assert.deepEqual(problems({ ...VALID_MAIN, storage }), [
             "observability:storage.buckets.metrics: expected a bucket name (3-63 lowercase letters, digits, '.' or '-'), " +
                 'found "A"; example: acme-observability-metrics',
             "observability:storage.buckets.traces: expected a bucket name (3-63 lowercase letters, digits, '.' or '-'), " +
@@ -332,21 +309,23 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects a malformed duration", () => {
-        assert.deepEqual(problems({ ...validMain, retention: { logs: "30 days" } }), [
+        assert.deepEqual(problems({ ...VALID_MAIN, retention: { logs: "30 days" } }), [
             "observability:retention.logs: expected a duration in whole hours, days, weeks or years (h, d, w, y), " +
-                'found "30 days"; example: 30d',
+                'above zero and up to 100y, found "30 days"; example: 30d',
         ]);
     });
 
     it("rejects downsampled retention shorter than the data it comes from", () => {
-        assert.deepEqual(problems({ ...validMain, retention: { metrics: { raw: "90d", fiveMinutes: "30d" } } }), [
+        assert.deepEqual(problems({ ...VALID_MAIN, retention: { metrics: { raw: "90d", fiveMinutes: "30d" } } }), [
             "observability:retention.metrics.fiveMinutes: expected a duration at least as long as metrics.raw (90d), " +
                 'since downsampled data must outlive the data it is computed from, found "30d"; example: 180d',
         ]);
     });
 
     it("treats 0d as keep-forever, so a coarser resolution must keep forever too", () => {
-        const result = validateConfig(raw({ ...validMain, retention: { metrics: { raw: "30d", fiveMinutes: "0d" } } }));
+        const result = validateConfig(
+            rawConfig({ ...VALID_MAIN, retention: { metrics: { raw: "30d", fiveMinutes: "0d" } } }),
+        );
         assert.ok("problems" in result);
         assert.deepEqual(result.problems, [
             "observability:retention.metrics.oneHour: expected a duration at least as long as metrics.fiveMinutes " +
@@ -355,14 +334,14 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects two sub clusters with the same name", () => {
-        assert.deepEqual(problems({ ...validMain, subClusters: [{ name: "a" }, { name: "b" }, { name: "a" }] }), [
+        assert.deepEqual(problems({ ...VALID_MAIN, subClusters: [{ name: "a" }, { name: "b" }, { name: "a" }] }), [
             "observability:subClusters[2].name: expected a name not used by another sub cluster " +
                 '(subClusters[0] has it), found "a"; example: sub-eu-1',
         ]);
     });
 
     it("rejects a sub cluster named like main", () => {
-        assert.deepEqual(problems({ ...validMain, subClusters: [{ name: "main" }] }), [
+        assert.deepEqual(problems({ ...VALID_MAIN, subClusters: [{ name: "main" }] }), [
             "observability:subClusters[0].name: expected a name different from the main cluster's own " +
                 '(cluster.name), found "main"; example: sub-eu-1',
         ]);
@@ -370,17 +349,19 @@ describe("stack config: one line per problem, naming the key", () => {
 
     it("rejects a canary that is not one of the sub clusters", () => {
         assert.deepEqual(
-            problems({ ...validMain, subClusters: [{ name: "a" }, { name: "b" }], delivery: { canary: "c" } }),
+            problems({ ...VALID_MAIN, subClusters: [{ name: "a" }, { name: "b" }], delivery: { canary: "c" } }),
             [
                 'observability:delivery.canary: expected one of the sub clusters in subClusters (a, b), found "c"; example: sub-eu-1',
             ],
         );
-        const accepted = validateConfig(raw({ ...validMain, subClusters: [{ name: "a" }], delivery: { canary: "a" } }));
+        const accepted = validateConfig(
+            rawConfig({ ...VALID_MAIN, subClusters: [{ name: "a" }], delivery: { canary: "a" } }),
+        );
         assert.ok("config" in accepted && accepted.config.role === "main" && accepted.config.delivery.canary === "a");
     });
 
     it("rejects a namespace too long for its agents namespace", () => {
-        assert.deepEqual(problems({ ...validSub, namespace: "n".repeat(57) }), [
+        assert.deepEqual(problems({ ...VALID_SUB, namespace: "n".repeat(57) }), [
             "observability:namespace: expected a DNS-1123 label (lowercase letters, digits and '-', at most 56 " +
                 "characters) (too big: expected string to have <=56 characters), found " +
                 `"${"n".repeat(57)}"; example: observability`,
@@ -388,7 +369,7 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects a malformed stack reference", () => {
-        assert.deepEqual(problems({ ...validSub, mainStack: "main" }), [
+        assert.deepEqual(problems({ ...VALID_SUB, mainStack: "main" }), [
             'observability:mainStack: expected a stack reference <organization>/<project>/<stack>, found "main"; ' +
                 "example: acme/observability/main",
         ]);
@@ -396,7 +377,7 @@ describe("stack config: one line per problem, naming the key", () => {
 
     it("reports every problem of one stack at once, sorted by key", () => {
         const found = problems({
-            ...validMain,
+            ...VALID_MAIN,
             cluster: { name: "" },
             profile: "xl",
             exposure: { domain: "obs.example.com", kind: "ingress" },
@@ -408,7 +389,7 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects malformed JSON text of an object key", () => {
-        const config = raw(validSub);
+        const config = rawConfig(VALID_SUB);
         const result = validateConfig({
             ...config,
             values: { ...config.values, "observability:retention": "{metrics: " },
@@ -420,7 +401,7 @@ describe("stack config: one line per problem, naming the key", () => {
 
 describe("stack config: secrets", () => {
     it("requires the S3 credentials when storage is S3, with the command that sets them", () => {
-        assert.deepEqual(problems({ ...validMain, storage: validS3 }), [
+        assert.deepEqual(problems({ ...VALID_MAIN, storage: validS3 }), [
             "observability:s3AccessKeyId: expected a Pulumi secret (Access key id for the S3 buckets " +
                 "(storage.kind: s3).), found nothing (the key is not set); example: pulumi config set --secret " +
                 "observability:s3AccessKeyId 'AKIAIOSFODNN7EXAMPLE'",
@@ -431,9 +412,10 @@ describe("stack config: secrets", () => {
     });
 
     it("rejects a credential stored in plain text", () => {
-        const found = problems({ ...validMain, storage: validS3, s3AccessKeyId: "AKIA1", s3SecretAccessKey: "plain" }, [
-            "s3AccessKeyId",
-        ]);
+        const found = problems(
+            { ...VALID_MAIN, storage: validS3, s3AccessKeyId: "AKIA1", s3SecretAccessKey: "plain" },
+            ["s3AccessKeyId"],
+        );
         assert.deepEqual(found, [
             "observability:s3SecretAccessKey: expected a Pulumi secret, found a plain-text value; example: " +
                 "pulumi config rm observability:s3SecretAccessKey && pulumi config set --secret " +
@@ -442,11 +424,11 @@ describe("stack config: secrets", () => {
     });
 
     it("reads no secret the config does not need", () => {
-        assert.deepEqual(loadConfig(raw(validMain)).secrets, {});
+        assert.deepEqual(loadConfig(rawConfig(VALID_MAIN)).secrets, {});
     });
 
     it("never quotes the value of a secret set in a plain configuration key", () => {
-        const found = problems({ ...validSub, cluster: { name: "Top_S3cret" }, profile: "huge" }, ["cluster"]);
+        const found = problems({ ...VALID_SUB, cluster: { name: "Top_S3cret" }, profile: "huge" }, ["cluster"]);
         assert.deepEqual(found, [
             "observability:cluster: expected a plain value (secrets belong only in observability:s3AccessKeyId, " +
                 "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret, observability:alertReceiverCredentials, observability:remediationGitToken, observability:reportCredentials), found a secret; set it again without --secret",
@@ -456,7 +438,7 @@ describe("stack config: secrets", () => {
     });
 
     it("refuses a secret inside a plain configuration key", () => {
-        assert.deepEqual(problems(validSub, ["cluster"]), [
+        assert.deepEqual(problems(VALID_SUB, ["cluster"]), [
             "observability:cluster: expected a plain value (secrets belong only in observability:s3AccessKeyId, " +
                 "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret, observability:alertReceiverCredentials, observability:remediationGitToken, observability:reportCredentials), found a secret; set it again without --secret",
         ]);
@@ -464,7 +446,7 @@ describe("stack config: secrets", () => {
 
     it("throws a RunError listing the problems, so the CLI shows no stack trace", () => {
         assert.throws(
-            () => loadConfig(raw({ ...validSub, profile: "huge" })),
+            () => loadConfig(rawConfig({ ...VALID_SUB, profile: "huge" })),
             (err: unknown) =>
                 err instanceof ConfigError &&
                 err.message ===
@@ -483,13 +465,13 @@ describe("stack config: grafana", () => {
     };
 
     it("fills the admin password generation and leaves SSO off by default", () => {
-        const result = validateConfig(raw(validMain));
+        const result = validateConfig(rawConfig(VALID_MAIN));
         assert.ok("config" in result && result.config.role === "main");
         assert.deepEqual(result.config.grafana, { adminPasswordGeneration: 0 });
     });
 
     it("asks for the root URL when OIDC is set, since the redirect is built from it", () => {
-        assert.deepEqual(problems({ ...validMain, grafana: { oidc } }, []), [
+        assert.deepEqual(problems({ ...VALID_MAIN, grafana: { oidc } }, []), [
             "observability:grafana.rootUrl: expected the URL users open Grafana at, which the OIDC redirect " +
                 "needs (oidc is set), found nothing (the key is not set); example: https://grafana.example.com",
         ]);
@@ -497,7 +479,7 @@ describe("stack config: grafana", () => {
 
     it("asks for the OIDC client secret as a Pulumi secret when OIDC is set", () => {
         const grafana = { rootUrl: "https://grafana.example.com", oidc };
-        assert.deepEqual(problems({ ...validMain, grafana }, []), [
+        assert.deepEqual(problems({ ...VALID_MAIN, grafana }, []), [
             "observability:grafanaOidcClientSecret: expected a Pulumi secret (Client secret of Grafana's OAuth2 " +
                 "client (grafana.oidc).), found nothing (the key is not set); example: pulumi config set --secret " +
                 "observability:grafanaOidcClientSecret 's3cr3t-from-the-identity-provider'",
@@ -507,7 +489,7 @@ describe("stack config: grafana", () => {
     it("refuses a plain-HTTP identity provider endpoint, naming the field", () => {
         const found = problems(
             {
-                ...validMain,
+                ...VALID_MAIN,
                 grafana: { rootUrl: "https://grafana.example.com", oidc: { ...oidc, tokenUrl: "http://id/token" } },
                 grafanaOidcClientSecret: "s3cr3t",
             },
@@ -522,9 +504,9 @@ describe("stack config: grafana", () => {
 
     it("reads the OIDC client secret as a Pulumi secret", async () => {
         const { secrets } = loadConfig(
-            raw(
+            rawConfig(
                 {
-                    ...validMain,
+                    ...VALID_MAIN,
                     grafana: { rootUrl: "https://grafana.example.com", oidc },
                     grafanaOidcClientSecret: "s3cr3t",
                 },
@@ -539,9 +521,11 @@ describe("stack config: grafana", () => {
 describe("stack config: alerting", () => {
     const pager = { name: "pager", kind: "pagerduty" };
     const chat = { name: "chat", kind: "slack" };
+    // Receivers send runbook links: the base is the repository's web URL (a relative one is refused).
+    const runbookBaseUrl = "https://git.example.com/platform/observability/-/blob/main/docs/runbooks";
     const withAlerting = (alerting: Record<string, unknown>, credentials?: unknown) => ({
-        ...validMain,
-        alerting,
+        ...VALID_MAIN,
+        alerting: { runbookBaseUrl, ...alerting },
         ...(credentials !== undefined
             ? { alertReceiverCredentials: typeof credentials === "string" ? credentials : JSON.stringify(credentials) }
             : {}),
@@ -549,7 +533,7 @@ describe("stack config: alerting", () => {
 
     it("accepts receivers and routes, and reads their credentials as a Pulumi secret", async () => {
         const { config, secrets } = loadConfig(
-            raw(
+            rawConfig(
                 withAlerting(
                     {
                         receivers: [pager, chat],
@@ -634,7 +618,7 @@ describe("stack config: alerting", () => {
         assert.ok(
             "config" in
                 validateConfig(
-                    raw(
+                    rawConfig(
                         withAlerting({
                             receivers: [
                                 { name: "hook", kind: "webhook", url: "https://hooks.example.com/x" },

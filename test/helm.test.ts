@@ -352,11 +352,12 @@ describe("helm: the commands", () => {
             "--chart-dir",
             tempDir("empty-charts"),
         ]);
-        assert.equal(result.status, 1);
+        // A setup error, not a failed stack: exit 64.
+        assert.equal(result.status, 64);
         assert.match(result.stderr, /is not in .*: run `npm run charts` first/);
         assert.equal(fs.existsSync(out), false);
         const preview = renderCli(["--stack", "main", "--out", out, "--manifests", "--preview"]);
-        assert.equal(preview.status, 1);
+        assert.equal(preview.status, 64);
         assert.match(preview.stderr, /--manifests needs the values a deployment sees/);
     });
 });

@@ -5,7 +5,7 @@ import * as path from "node:path";
 
 import { parseAllDocuments } from "yaml";
 
-import { validateConfig, type MainConfig, type StackConfig } from "../config";
+import { validateConfig, type MainConfig, type RawConfig, type StackConfig } from "../config";
 import type { ResourceRecord } from "../scripts/lib/mock-engine";
 import { shortUrn } from "../scripts/lib/render";
 
@@ -31,8 +31,8 @@ export interface CliResult {
 export function renderCli(args: string[]): CliResult {
     const result = spawnSync(
         process.execPath,
-        ["--require", "ts-node/register", path.join(projectDir, "scripts", "render.ts"), ...args],
-        { cwd: projectDir, encoding: "utf8", env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" } },
+        ["--require", "ts-node/register/transpile-only", path.join(projectDir, "scripts", "render.ts"), ...args],
+        { cwd: projectDir, encoding: "utf8" },
     );
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -46,6 +46,28 @@ export function readDocuments(file: string): Record<string, unknown>[] {
 export function declared(records: readonly ResourceRecord[]): string[] {
     return records.map((r) => [r.type, r.name, r.parent === undefined ? "" : shortUrn(r.parent)].join(" | ")).sort();
 }
+
+/** Builds the CLI's view of config: `observability:`-prefixed keys, objects as JSON text. */
+export function rawConfig(values: Record<string, unknown>, secretKeys: string[] = []): RawConfig {
+    const entries = Object.entries(values).map(([key, value]) => [
+        key.includes(":") ? key : `observability:${key}`,
+        typeof value === "string" ? value : JSON.stringify(value),
+    ]);
+    const secrets = new Set(secretKeys.map((k) => (k.includes(":") ? k : `observability:${k}`)));
+    return { values: Object.fromEntries(entries), isSecret: (key) => secrets.has(key) };
+}
+
+/** The smallest valid main stack's values, as its file would hold them. */
+export const VALID_MAIN = {
+    role: "main",
+    cluster: { name: "main" },
+    exposure: { domain: "obs.example.com", kind: "traefik-passthrough" },
+    storage: { kind: "filesystem" },
+    subClusters: [{ name: "sub-eu-1" }],
+};
+
+/** The smallest valid sub stack's values, naming main `acme/observability/main`. */
+export const VALID_SUB = { role: "sub", cluster: { name: "sub-eu-1" }, mainStack: "acme/observability/main" };
 
 const S3_SECRET_KEYS = ["observability:s3AccessKeyId", "observability:s3SecretAccessKey"];
 

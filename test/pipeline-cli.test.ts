@@ -32,7 +32,7 @@ function pipelineRun(fake: FakePulumi, argv: string[], env: Record<string, strin
             process.execPath,
             [
                 "--require",
-                "ts-node/register",
+                "ts-node/register/transpile-only",
                 path.join(projectDir, "scripts", "pipeline.ts"),
                 ...argv,
                 "--summary",
@@ -43,7 +43,6 @@ function pipelineRun(fake: FakePulumi, argv: string[], env: Record<string, strin
                 env: {
                     PATH: `${path.join(fake.root, "bin")}:${process.env.PATH ?? ""}`,
                     HOME: fake.root,
-                    TS_NODE_TRANSPILE_ONLY: "true",
                     PULUMI_SKIP_UPDATE_CHECK: "true",
                     ...fake.env,
                     ...env,
@@ -295,11 +294,14 @@ describe("pipeline process: preview, up, drift and rotate through the Automation
         );
     });
 
-    it("exits 64 on bad usage or a bad stack file without calling the CLI, and 1 with a CLI older than the SDK", async () => {
+    it("exits 64 on bad usage, a bad stack file, a CLI older than the SDK or no CLI, in one line, touching no stack", async () => {
         const fake = installFakePulumi(tempDir("fake-pulumi"), scenario({ main: {} }));
         const usage = await pipelineRun(fake, ["deploy", "--dir", fleetDir]);
         assert.equal(usage.code, 64);
-        assert.match(usage.output, /command: expected one of preview, up, drift, rotate, found "deploy"/);
+        assert.equal(
+            usage.output,
+            'pipeline: command: expected one of preview, up, drift, rotate, found "deploy"; see npm run pipeline -- --help\n',
+        );
 
         const broken = writeFleet({ subs: ["sub-a"], edits: { "sub-a": { profile: "huge" } } });
         const invalid = await pipelineRun(fake, ["up", "--dir", broken]);
@@ -309,8 +311,32 @@ describe("pipeline process: preview, up, drift and rotate through the Automation
 
         const old = installFakePulumi(tempDir("fake-pulumi"), scenario({ main: {} }, "3.100.0"));
         const outdated = await pipelineRun(old, ["preview", "--dir", fleetDir, "--stack", "main"]);
-        assert.equal(outdated.code, 1);
-        assert.match(outdated.output, /found Pulumi CLI 3\.100\.0, expected 3\.270\.0 or later/);
+        assert.equal(outdated.code, 64);
+        assert.match(
+            outdated.output,
+            /: found Pulumi CLI 3\.100\.0, expected 3\.270\.0 or later \(the @pulumi\/pulumi SDK the program pins\)\n$/,
+        );
+        assert.deepEqual(outdated.calls, ["version"], "the CLI is asked its version, nothing else");
+
+        // No CLI on PATH at all: the fake's folder is left out.
+        const missing = await pipelineRun(fake, ["preview", "--dir", fleetDir, "--stack", "main"], {
+            PATH: path.dirname(process.execPath),
+        });
+        assert.equal(missing.code, 64);
+        const lines = missing.output.trimEnd().split("\n");
+        assert.match(
+            lines[lines.length - 1]!,
+            /^the pipeline needs the Pulumi CLI on PATH, at least as recent as the SDK in package\.json: .+$/,
+        );
+        assert.equal(missing.summary, "", "no summary: nothing ran");
+    });
+
+    it("prints its usage and exits 0 with --help", async () => {
+        const fake = installFakePulumi(tempDir("fake-pulumi"), scenario({ main: {} }));
+        const help = await pipelineRun(fake, ["--help"]);
+        assert.equal(help.code, 0);
+        assert.match(help.output, /^usage: npm run pipeline -- <command> \[options\]\n/);
+        assert.deepEqual(help.calls, []);
     });
 
     it("refuses --comment outside a pull or merge request before touching any stack", async () => {

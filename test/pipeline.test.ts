@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
 import type { EngineEvent } from "@pulumi/pulumi/automation";
@@ -129,6 +130,27 @@ describe("pipeline: the fleet from the repository's stack files", () => {
         const none = writeFleet({ subs: ["sub-a"] });
         fs.rmSync(`${none}/Pulumi.main.yaml`);
         assert.throws(() => readFleet(none), { message: /exactly one stack with observability:role main, found 0/ });
+    });
+
+    it("refuses two stack files for one cluster, naming both", () => {
+        // The example kept beside the copy made of it: two states for one cluster.
+        const dir = writeFleet({ subs: ["sub-eu-1"] });
+        fs.copyFileSync(path.join(dir, "Pulumi.sub-eu-1.yaml"), path.join(dir, "Pulumi.sub.yaml"));
+        assert.throws(
+            () => readFleet(dir),
+            (err: unknown) =>
+                err instanceof FleetError &&
+                err.problems.length === 1 &&
+                err.problems[0]!.startsWith(
+                    "observability:cluster.name: expected one stack file per cluster, found 2 for 'sub-eu-1': " +
+                        "Pulumi.sub-eu-1.yaml, Pulumi.sub.yaml",
+                ),
+        );
+        fs.rmSync(path.join(dir, "Pulumi.sub.yaml"));
+        assert.deepEqual(
+            readFleet(dir).map((s) => s.name),
+            ["main", "sub-eu-1"],
+        );
     });
 
     it("reports every invalid stack file before touching any stack, by file and key", () => {

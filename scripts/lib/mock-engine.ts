@@ -1,6 +1,3 @@
-import Module from "node:module";
-import * as path from "node:path";
-
 import * as pulumi from "@pulumi/pulumi";
 
 import { scanForLeaks } from "./secret-scan";
@@ -364,54 +361,4 @@ function mockUrn(options: MockEngineOptions, parent: string | undefined, type: s
         qualified = `${parentType}$${type}`;
     }
     return `urn:pulumi:${options.stack}::${options.project}::${qualified}::${name}`;
-}
-
-/**
- * Loads the SDK's `cmd/run/run` module. Its package index is the CLI bootstrap: it parses the
- * language host's argv and dials the engine over gRPC at load time. The mock engine replaces
- * exactly that part, so the index is stood in by the one constant `run` reads from it.
- */
-function loadSdkRun(): { run: RunFunction } {
-    const runPath = require.resolve("@pulumi/pulumi/cmd/run/run");
-    const indexPath = require.resolve("@pulumi/pulumi/cmd/run");
-    if (require.cache[indexPath] === undefined) {
-        const stub = new Module(indexPath);
-        stub.filename = indexPath;
-        stub.loaded = true;
-        stub.exports = { nodeJSProcessExitedAfterLoggingUserActionableMessage: 32 };
-        require.cache[indexPath] = stub;
-    }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only after the stand-in is cached
-    return require(runPath) as { run: RunFunction };
-}
-
-type RunFunction = (
-    argv: { _: string[] },
-    programStarted: () => void,
-    reportLoggedError: (err: Error) => void,
-    isErrorReported: (err: Error) => boolean,
-) => Promise<Record<string, unknown> | undefined>;
-
-/**
- * Runs a Pulumi program the way the CLI's Node.js language host does: the SDK's own `run`
- * resolves the entry point from package.json, loads it with the TypeScript compiler already
- * registered (ts-node, the project's tsconfig) and wraps it in the root stack.
- */
-export async function runProgram(engine: MockEngine, programDir: string): Promise<void> {
-    const { run } = loadSdkRun();
-    // The caller's process already compiles TypeScript with ts-node and the project's tsconfig,
-    // as the CLI's host would; asking `run` to register ts-node again would compile twice.
-    delete process.env["PULUMI_NODEJS_TYPESCRIPT"];
-    const reported = new Set<Error>();
-    await run(
-        { _: [path.resolve(programDir)] },
-        () => undefined,
-        (err) => reported.add(err),
-        (err) => reported.has(err),
-    );
-    await pulumi.runtime.disconnect();
-    const problems = engine.problems();
-    if (problems.length > 0) {
-        throw new Error(`the program ran, but:\n${problems.map((p) => `  ${p}`).join("\n")}`);
-    }
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -6,11 +7,11 @@ import { performance } from "node:perf_hooks";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 
-import { MockEngine, ResourceRef, runProgram, Secret, Unknown, type ResourceRecord } from "./mock-engine";
+import { MockEngine, ResourceRef, Secret, Unknown, type ResourceRecord } from "./mock-engine";
+import { loadProgram, type ProgramLoad } from "./render-load";
 import { DASHBOARD_LABEL } from "../../components/labels";
 import { useClock } from "../../components/pki-rotation";
-import { NAMESPACE } from "../../config/namespace";
-import { readStackConfig, SECRET_MARKER } from "./stack-file";
+import { readStackWithMain, SECRET_MARKER } from "./stack-file";
 
 /**
  * The offline render: evaluates the program with a stack's config under the mock engine and
@@ -25,7 +26,10 @@ export interface RenderOptions {
     stackFile?: string;
     /** Evaluate as `pulumi preview` does. */
     preview?: boolean;
-    /** The instant rotation decisions and certificate validity are computed at (ms). Defaults to now. */
+    /**
+     * The instant rotation decisions and certificate validity are computed at (ms). Defaults to
+     * the wall clock; `npm run render` passes {@link renderClock}'s.
+     */
     now?: number;
     /**
      * For a sub stack: the stack file of the main stack it references. Defaults to
@@ -41,6 +45,8 @@ export interface RenderResult {
     files: Map<string, string>;
     /** Milliseconds spent running the program (load, evaluation, registrations). */
     programMs: number;
+    /** How the SDK compiled the program. */
+    load: ProgramLoad;
 }
 
 /**
@@ -173,13 +179,38 @@ const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
 /** The files of a render: every resource as one YAML document, and the stack outputs. */
 export function renderFiles(engine: MockEngine, stack: string, preview: boolean): Map<string, string> {
     const ordered = treeOrder(engine.records);
+    const dashboards = dashboardFiles(ordered);
+    const written = new Set(dashboards.map(([name]) => name));
     const header =
         `# Desired state of stack '${stack}'${preview ? " (preview)" : ""}: ${ordered.length} resources.\n` +
-        "# Written by `npm run render`; secrets are shown as [secret].\n";
-    const resources = header + ordered.map((r) => stringify(document(r), YAML_OPTIONS)).join("---\n");
+        "# Written by `npm run render`; secrets are shown as [secret], each dashboard as the file it is written to.\n";
+    const resources =
+        header + ordered.map((r) => stringify(document(withDashboardFiles(r, written)), YAML_OPTIONS)).join("---\n");
     const outputs =
         `# Outputs of stack '${stack}'.\n` + stringify(redact(engine.stackOutputs(), shortUrn), YAML_OPTIONS);
-    return new Map([["resources.yaml", resources], ["outputs.yaml", outputs], ...dashboardFiles(ordered)]);
+    return new Map([["resources.yaml", resources], ["outputs.yaml", outputs], ...dashboards]);
+}
+
+/** Whether a record is a ConfigMap the Grafana sidecar provisions dashboards from. */
+function isDashboardConfigMap(record: ResourceRecord): boolean {
+    if (record.type !== "kubernetes:core/v1:ConfigMap") return false;
+    const inputs = record.inputs as { metadata?: { labels?: Record<string, unknown> } };
+    return inputs.metadata?.labels?.[DASHBOARD_LABEL.key] === DASHBOARD_LABEL.value;
+}
+
+/**
+ * A dashboard ConfigMap with each dashboard that has its own file replaced by that file's name:
+ * each dashboard is written once, as JSON a reviewer diffs.
+ */
+function withDashboardFiles(record: ResourceRecord, written: ReadonlySet<string>): ResourceRecord {
+    if (!isDashboardConfigMap(record)) return record;
+    const inputs = record.inputs as Record<string, unknown> & { data?: Record<string, unknown> };
+    const data = Object.fromEntries(
+        Object.entries(inputs.data ?? {}).map(([key, value]) =>
+            written.has(`dashboards/${key}`) ? [key, `[file dashboards/${key}]`] : [key, value],
+        ),
+    );
+    return { ...record, inputs: { ...inputs, data } };
 }
 
 /**
@@ -188,10 +219,8 @@ export function renderFiles(engine: MockEngine, stack: string, preview: boolean)
  */
 export function dashboardFiles(records: readonly ResourceRecord[]): [string, string][] {
     const files: [string, string][] = [];
-    for (const record of records) {
-        if (record.type !== "kubernetes:core/v1:ConfigMap") continue;
-        const inputs = record.inputs as { metadata?: { labels?: Record<string, unknown> }; data?: unknown };
-        if (inputs.metadata?.labels?.[DASHBOARD_LABEL.key] !== DASHBOARD_LABEL.value) continue;
+    for (const record of records.filter(isDashboardConfigMap)) {
+        const inputs = record.inputs as { data?: unknown };
         for (const [key, json] of Object.entries((inputs.data ?? {}) as Record<string, unknown>)) {
             if (key.endsWith(".json") && typeof json === "string") files.push([`dashboards/${key}`, json]);
         }
@@ -199,36 +228,77 @@ export function dashboardFiles(records: readonly ResourceRecord[]): [string, str
     return files.sort(([a], [b]) => a.localeCompare(b));
 }
 
+/** Where the render's clock came from. */
+export type ClockSource = "--now" | "SOURCE_DATE_EPOCH" | "last commit" | "wall clock";
+
+export class ClockError extends Error {}
+
+/**
+ * The instant a render decides certificate rotation and validity at: `--now` when given, else
+ * `SOURCE_DATE_EPOCH` (seconds) when set, else the time of the last commit of the project, so two
+ * renders of one commit are byte-identical. Only outside a Git checkout, with neither set, is it
+ * the wall clock.
+ */
+export function renderClock(options: {
+    now?: string;
+    env: Readonly<Record<string, string | undefined>>;
+    projectDir: string;
+}): { ms: number; source: ClockSource } {
+    if (options.now !== undefined) {
+        const ms = Date.parse(options.now);
+        if (Number.isNaN(ms) || !/^\d{4}-\d{2}-\d{2}T/.test(options.now)) {
+            throw new ClockError(
+                `--now: expected an RFC 3339 instant like 2026-01-05T06:00:00Z, found '${options.now}'`,
+            );
+        }
+        return { ms, source: "--now" };
+    }
+    const epoch = options.env.SOURCE_DATE_EPOCH;
+    if (epoch !== undefined && epoch !== "") {
+        if (!/^\d+$/.test(epoch)) {
+            throw new ClockError(`SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01, found '${epoch}'`);
+        }
+        return { ms: Number(epoch) * 1000, source: "SOURCE_DATE_EPOCH" };
+    }
+    const git = spawnSync("git", ["log", "-1", "--format=%ct"], { cwd: options.projectDir, encoding: "utf8" });
+    const seconds = git.status === 0 ? git.stdout.trim() : "";
+    if (/^\d+$/.test(seconds)) return { ms: Number(seconds) * 1000, source: "last commit" };
+    return { ms: Date.now(), source: "wall clock" };
+}
+
 /** Runs the program with a stack's config under the mock engine. */
 export async function renderStack(options: RenderOptions): Promise<RenderResult> {
     const preview = options.preview ?? false;
     const now = options.now ?? Date.now();
-    const stackConfig = readStackConfig(options.projectDir, options.stack, options.stackFile);
+    // mainStack is checked as a key before it names a file; main's problems come under its file's name.
+    const { stack: stackConfig, main } = readStackWithMain(options.projectDir, options.stack, {
+        ...(options.stackFile !== undefined ? { stackFile: options.stackFile } : {}),
+        ...(options.mainStackFile !== undefined ? { mainStackFile: options.mainStackFile } : {}),
+    });
     // A sub stack reads the main stack's outputs: evaluate main first, as it would be deployed.
     const stacks: Record<string, Record<string, unknown>> = {};
-    const mainStack = stackConfig.values[`${NAMESPACE}:mainStack`];
-    if (stackConfig.values[`${NAMESPACE}:role`] === "sub" && mainStack !== undefined) {
-        const mainName = mainStack.split("/").pop() ?? mainStack;
-        const main = await renderStack({
+    if (main !== undefined) {
+        const rendered = await renderStack({
             projectDir: options.projectDir,
-            stack: mainName,
+            stack: main.stack,
             now,
-            ...(options.mainStackFile !== undefined ? { stackFile: options.mainStackFile } : {}),
+            stackFile: main.file.file,
         });
-        stacks[mainStack] = main.engine.stackOutputs();
+        stacks[main.reference] = rendered.engine.stackOutputs();
     }
     pulumi.runtime.setAllConfig(stackConfig.values, stackConfig.secretKeys);
     const engine = new MockEngine({ project: stackConfig.project, stack: options.stack, preview, now, stacks });
     await engine.install();
     const restoreClock = useClock(() => now);
     const start = performance.now();
+    let load: ProgramLoad;
     try {
-        await runProgram(engine, options.projectDir);
+        load = await loadProgram(engine, options.projectDir);
     } finally {
         restoreClock();
     }
     const programMs = performance.now() - start;
-    return { engine, records: engine.records, files: renderFiles(engine, options.stack, preview), programMs };
+    return { engine, records: engine.records, files: renderFiles(engine, options.stack, preview), programMs, load };
 }
 
 /**

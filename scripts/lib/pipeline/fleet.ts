@@ -34,6 +34,27 @@ function stackNameOf(reference: string): string {
 }
 
 /**
+ * One cluster, one stack: two stack files naming the same `observability:cluster.name` would
+ * deploy one cluster twice from two states (the example Pulumi.sub.yaml kept beside a copy of it,
+ * typically). One line per cluster, naming every file.
+ */
+export function duplicateClusters(stacks: readonly { name: string; config: StackConfig }[]): string[] {
+    const byCluster = new Map<string, string[]>();
+    for (const stack of stacks) {
+        const files = byCluster.get(stack.config.cluster.name) ?? [];
+        files.push(`Pulumi.${stack.name}.yaml`);
+        byCluster.set(stack.config.cluster.name, files);
+    }
+    return [...byCluster]
+        .filter(([, files]) => files.length > 1)
+        .map(
+            ([cluster, files]) =>
+                `observability:cluster.name: expected one stack file per cluster, found ${files.length} for ` +
+                `'${cluster}': ${files.sort().join(", ")}; keep one (a copied example stays a stack until it is deleted)`,
+        );
+}
+
+/**
  * Reads and orders the repository's stacks. `only` restricts the result to the named stacks
  * (their order stays the rollout's); naming a stack without a file is an error.
  */
@@ -66,6 +87,8 @@ export function readFleet(projectDir: string, only: readonly string[] = []): Fle
                 "; one repository describes one fleet",
         ]);
     }
+    const duplicates = duplicateClusters([...mains, ...subs]);
+    if (duplicates.length > 0) throw new FleetError(duplicates);
     const main = mains[0]!;
     const listed = new Set(main.config.subClusters.map((sub) => sub.name));
     for (const sub of subs) {
