@@ -1,6 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 
-import { BUNDLES_OUTPUT, CERTIFICATES_OUTPUT, MainCluster, readFleetBundle, SubCluster } from "./components";
+import {
+    BUNDLES_OUTPUT,
+    CERTIFICATES_OUTPUT,
+    MainCluster,
+    readFleetBundle,
+    RUNBOOK_BASE_OUTPUT,
+    SubCluster,
+    withFleetRunbookBase,
+} from "./components";
 import { talosLoggingPatch } from "./components/logs-values";
 import { talosMachineConfigPatch } from "./components/metrics-values";
 import { gatewayEndpoints, instrumentationReference, traefikValues } from "./components/traces-values";
@@ -50,13 +58,15 @@ function deployMain(config: MainConfig, secrets: StackSecrets) {
         subClusters: config.subClusters.map((s) => s.name),
         [BUNDLES_OUTPUT]: cluster.bundles,
         [CERTIFICATES_OUTPUT]: cluster.certificates,
+        [RUNBOOK_BASE_OUTPUT]: config.alerting.runbookBaseUrl,
     };
 }
 
-async function deploySub(config: SubConfig, secrets: StackSecrets) {
+async function deploySub(ownConfig: SubConfig, secrets: StackSecrets) {
     // The bundle is read and checked before anything is declared: a sub that main does not
     // list stops here.
-    const bundle = await readFleetBundle(config);
+    const { bundle, runbookBaseUrl } = await readFleetBundle(ownConfig);
+    const config = withFleetRunbookBase(ownConfig, runbookBaseUrl);
     const cluster = new SubCluster(config.cluster.name, { config, bundle, secrets }, kubernetesProvider(config));
     return {
         ...clusterOutputs(config, cluster),

@@ -1,5 +1,5 @@
 import { durationHours, type StackConfig } from "../config";
-import type { RuleGroup } from "./model";
+import { sumOverCounters, type RuleGroup } from "./model";
 
 /**
  * Rules every cluster's own Prometheus evaluates, on its own data: they keep firing (and reach
@@ -10,7 +10,30 @@ import type { RuleGroup } from "./model";
  * wrong on Talos (docs/alerts.md lists both).
  */
 
-const CONTROL_PLANE_POD = "kube-(apiserver|controller-manager|scheduler)-.+";
+/** Control-plane nodes, per cluster (`by (cluster)` is a no-op on a cluster's own data). */
+const CONTROL_PLANE_NODES = 'count by (cluster) (kube_node_role{role="control-plane"})';
+
+/** Ready mirror pods of some control-plane components, per cluster and component. */
+function readyControlPlanePods(components: readonly string[], filter = ""): string {
+    const names = components.map((c) => c.replace(/^kube-/, "")).join("|");
+    return (
+        "sum by (cluster, component) (label_replace(" +
+        `kube_pod_status_ready{namespace="kube-system", condition="true", pod=~"kube-(${names})-.+"}${filter}, ` +
+        `"component", "$1", "pod", "(kube-(?:${names}))-.+"))`
+    );
+}
+
+/**
+ * Components whose absence the mirror pods tell: the API server's pods are reported through the
+ * API server itself, so while it is down kube-state-metrics keeps their last state.
+ */
+export const ABSENT_COMPONENTS = ["kube-controller-manager", "kube-scheduler"] as const;
+
+const CONTROL_PLANE_FIX = [
+    "`talosctl -n <node> service kubelet` and `talosctl -n <node> containers -k`: is the static pod running?",
+    "`talosctl -n <node> logs -k kube-system/<pod>:<container>` for its own error (certificates, etcd reachability, flags).",
+    "A bad machine-config patch on `cluster.apiServer|controllerManager|scheduler.extraArgs` is the usual cause: `talosctl -n <node> get staticpods -o yaml`, then revert the patch.",
+];
 
 export const clusterHealth: RuleGroup = {
     name: "observability.cluster-health",
@@ -19,10 +42,8 @@ export const clusterHealth: RuleGroup = {
         {
             alert: "ControlPlaneComponentDown",
             expr:
-                "sum by (component) (label_replace(" +
-                `kube_pod_status_ready{namespace="kube-system", condition="true", pod=~"${CONTROL_PLANE_POD}"}, ` +
-                '"component", "$1", "pod", "(kube-(?:apiserver|controller-manager|scheduler))-.+"))' +
-                ' < on () group_left () count(kube_node_role{role="control-plane"})',
+                `(${readyControlPlanePods(["kube-apiserver", "kube-controller-manager", "kube-scheduler"])} > 0)` +
+                ` < on (cluster) group_left () ${CONTROL_PLANE_NODES}`,
             for: "10m",
             severity: "critical",
             category: "cluster",
@@ -33,21 +54,91 @@ export const clusterHealth: RuleGroup = {
                 "component's metrics port is open.",
             runbook: {
                 symptom:
-                    "A control-plane node has no ready kube-apiserver, kube-controller-manager or kube-scheduler pod.",
+                    "Some, not all, control-plane nodes have no ready kube-apiserver, kube-controller-manager or kube-scheduler pod.",
                 impact:
-                    "With one replica gone the control plane runs on less redundancy; with all gone, " +
-                    "nothing is scheduled (scheduler), no controller reconciles (controller-manager) or " +
-                    "the API is unreachable (apiserver).",
+                    "The control plane runs on less redundancy: one more failure and nothing is scheduled " +
+                    "(scheduler), no controller reconciles (controller-manager) or the API is unreachable " +
+                    "(apiserver). None ready at all is ControlPlaneComponentAbsent or APIServerAllInstancesDown.",
                 diagnosis: [
                     'kube_pod_status_ready{namespace="kube-system", condition="true", pod=~"kube-(apiserver|controller-manager|scheduler)-.+"}',
                     'kube_node_role{role="control-plane"}',
                     'kube_node_status_condition{condition="Ready", status="true"}',
                 ],
-                fix: [
-                    "`talosctl -n <node> service kubelet` and `talosctl -n <node> containers -k`: is the static pod running?",
-                    "`talosctl -n <node> logs -k kube-system/<pod>:<container>` for its own error (certificates, etcd reachability, flags).",
-                    "A bad machine-config patch on `cluster.apiServer|controllerManager|scheduler.extraArgs` is the usual cause: `talosctl -n <node> get staticpods -o yaml`, then revert the patch.",
+                fix: CONTROL_PLANE_FIX,
+            },
+            timing: {
+                condition: "a control-plane node's component pod stops being ready while another node's stays ready",
+                detection: "0m",
+            },
+        },
+        {
+            alert: "ControlPlaneComponentAbsent",
+            expr:
+                `(${ABSENT_COMPONENTS.map((c) => `label_replace(${CONTROL_PLANE_NODES}, "component", "${c}", "", "")`).join(" or ")})` +
+                ` unless on (cluster, component) ${readyControlPlanePods(ABSENT_COMPONENTS, " == 1")}`,
+            for: "5m",
+            severity: "critical",
+            category: "cluster",
+            summary: "No ready {{ $labels.component }} in the cluster",
+            description:
+                "None of the {{ $value }} control-plane nodes runs a ready {{ $labels.component }} pod, or its " +
+                "mirror pods are gone: the component is down in the whole cluster.",
+            runbook: {
+                symptom:
+                    "kube-state-metrics reports control-plane nodes but no ready kube-controller-manager or kube-scheduler pod on any of them.",
+                impact:
+                    "kube-scheduler: no new pod is placed (rollouts, rescheduling after a node loss, Jobs). " +
+                    "kube-controller-manager: nothing reconciles (ReplicaSets, Deployments, endpoints, node " +
+                    "lifecycle, service-account tokens). Running pods keep running.",
+                diagnosis: [
+                    'kube_pod_status_ready{namespace="kube-system", pod=~"kube-(controller-manager|scheduler)-.+"}',
+                    'kube_node_role{role="control-plane"}',
+                    'kube_pod_status_phase{namespace="kube-system", pod=~"kube-(controller-manager|scheduler)-.+"}',
                 ],
+                fix: [
+                    "`talosctl -n <control-plane node> get staticpodstatus` and `talosctl -n <node> containers -k`: does the kubelet run the static pod at all?",
+                    ...CONTROL_PLANE_FIX.slice(1),
+                    "No mirror pod on any node while the containers run: the kubelets cannot register them; `talosctl -n <node> logs kubelet`.",
+                ],
+            },
+            timing: {
+                condition: "the last ready pod of the component stops being ready, or its mirror pod disappears",
+                detection: "0m",
+                note: "kube-state-metrics sees the change within seconds of the kubelet reporting it.",
+            },
+        },
+        {
+            alert: "APIServerAllInstancesDown",
+            expr: 'count by (cluster) (up{job="apiserver"} == 0) unless on (cluster) (up{job="apiserver"} == 1)',
+            for: "5m",
+            severity: "critical",
+            category: "cluster",
+            summary: "No API server instance of the cluster answers",
+            description:
+                "All {{ $value }} API server instances failed their scrapes for 5 minutes: the Kubernetes API of " +
+                "the cluster is down.",
+            runbook: {
+                symptom: "Every API server target Prometheus knows fails its scrape.",
+                impact:
+                    "Nothing can change in the cluster: no deploy, no scaling, no rescheduling, no new pod; " +
+                    "controllers and kubelets cannot report. Running pods keep serving until something needs " +
+                    "the API. The cluster's alerts still reach main.",
+                diagnosis: [
+                    'up{job="apiserver"}',
+                    'sum by (code) (rate(apiserver_request_total{job="apiserver"}[5m]))',
+                    "etcd_server_has_leader",
+                ],
+                fix: [
+                    "`talosctl -n <control-plane node> containers -k` and `talosctl -n <node> logs -k kube-system/kube-apiserver-<node>:kube-apiserver`: a crash loop names its cause.",
+                    "etcd without a leader or quorum stops the API server: `talosctl -n <node> etcd status` and `talosctl -n <node> service etcd`.",
+                    "A recent machine-config change to `cluster.apiServer` (flags, admission plugins, certificate SANs): revert it with `talosctl patch mc`.",
+                    "A Prometheus that cannot authenticate shows every instance down too: check its log for 401/403 before acting on the control plane.",
+                ],
+            },
+            timing: {
+                condition: "the last API server instance stops answering",
+                detection: "0m",
+                note: "A scrape waits for its timeout (10 s) before it counts as failed.",
             },
         },
         {
@@ -262,6 +353,7 @@ export const agentPipeline: RuleGroup = {
                     "Raise `traces.queueSize` if outages longer than the queue holds are expected.",
                 ],
             },
+            timing: { condition: "the gateway's queue refuses its first batch of spans", detection: "0m" },
         },
         {
             alert: "TraceGatewayExportFailing",
@@ -283,6 +375,41 @@ export const agentPipeline: RuleGroup = {
                     "After a certificate rotation the gateway restarts on its own (revision annotation); if not, re-run `pulumi up` on the stack.",
                 ],
             },
+            timing: { condition: "the gateway's exports towards main start failing", detection: "0m" },
+        },
+        {
+            alert: "TraceGatewayRefusingSpans",
+            expr:
+                sumOverCounters("pod, receiver, transport", "rate", "5m", [
+                    "otelcol_receiver_refused_spans",
+                    "otelcol_receiver_failed_spans",
+                ]) + " > 0",
+            for: "10m",
+            severity: "warning",
+            category: "stack",
+            summary: "Trace gateway {{ $labels.pod }} refuses incoming spans ({{ $labels.transport }})",
+            description:
+                "Receiver {{ $labels.receiver }} turns away {{ $value | humanize }} spans per second over " +
+                "{{ $labels.transport }} for 10 minutes: applications must retry them or lose them.",
+            runbook: {
+                symptom:
+                    "The gateway's OTLP receiver answers senders with errors: its memory limiter refuses data, or the queue towards main is full.",
+                impact:
+                    "Applications' SDKs retry refused spans for a while, then drop them: traces with holes, or " +
+                    "none, for the services that send to this gateway.",
+                diagnosis: [
+                    "sum by (pod, receiver, transport) (rate(otelcol_receiver_refused_spans[5m]))",
+                    "sum by (pod, receiver, transport) (rate(otelcol_receiver_accepted_spans[5m]))",
+                    "sum by (pod, exporter) (rate(otelcol_exporter_enqueue_failed_spans[5m]))",
+                    "otelcol_exporter_queue_size / otelcol_exporter_queue_capacity",
+                ],
+                fix: [
+                    "The queue is full (TraceGatewayDroppingSpans fires too): restore delivery to main first (TraceGatewayExportFailing, TraceGatewayQueueFilling).",
+                    "The queue is not full: the memory limiter refuses data at 80% of the gateway's memory limit. Compare the accepted rate with the usual one; a tracing burst from one service is lowered at its sampler, a lasting growth needs the next `profile`.",
+                    "Spans counted as failed rather than refused (`otelcol_receiver_failed_spans`, with the collector's `receiverhelper.newReceiverMetrics` feature gate on) failed inside the gateway: its log names the error.",
+                ],
+            },
+            timing: { condition: "the receiver refuses its first spans", detection: "0m" },
         },
     ],
 };

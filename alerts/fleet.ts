@@ -148,9 +148,16 @@ export const alertPath: RuleGroup = {
     ],
 };
 
+/** The 99th percentile threshold, as a multiple of the 95th percentile one (`alerting.serviceLatencySeconds`). */
+export const TAIL_LATENCY_FACTOR = 2;
+
+/** Server spans in 5 minutes below which a service's 99th percentile is too thin to alert on. */
+export const TAIL_MIN_SPANS = 100;
+
 /** Application health from Tempo's span metrics, per service of each cluster. */
 export function serviceHealth(config: Pick<MainConfig, "alerting">): RuleGroup {
     const { serviceErrorRatio, serviceLatencySeconds } = config.alerting;
+    const tailSeconds = serviceLatencySeconds * TAIL_LATENCY_FACTOR;
     const server = 'span_kind="SPAN_KIND_SERVER"';
     return {
         name: "observability.service-health",
@@ -207,6 +214,47 @@ export function serviceHealth(config: Pick<MainConfig, "alerting">): RuleGroup {
                         'Find the slow span names above, then open slow traces in Grafana (`{ resource.service.name = "<service>" && duration > 2s }`).',
                         "CPU throttling or a saturated dependency are the usual causes: compare with the service graph and the pod's CPU.",
                     ],
+                },
+            },
+            {
+                alert: "ServiceTailLatencyHigh",
+                expr:
+                    `histogram_quantile(0.99, sum by (cluster, service, le) (rate(traces_spanmetrics_latency_bucket{${server}}[5m])))` +
+                    ` > ${tailSeconds}` +
+                    ` and on (cluster, service) sum by (cluster, service) (increase(traces_spanmetrics_calls_total{${server}}[5m])) >= ${TAIL_MIN_SPANS}`,
+                for: "10m",
+                severity: "warning",
+                category: "app",
+                summary: "Service {{ $labels.service }} on {{ $labels.cluster }} has a slow tail",
+                description:
+                    `The 99th percentile of {{ $labels.service }}'s server spans is {{ $value | humanizeDuration }} ` +
+                    `(threshold ${tailSeconds}s, ${TAIL_LATENCY_FACTOR} times \`alerting.serviceLatencySeconds\`), ` +
+                    `over at least ${TAIL_MIN_SPANS} spans in 5 minutes.`,
+                runbook: {
+                    symptom:
+                        `The 99th percentile duration of the service's server spans is above ${TAIL_LATENCY_FACTOR} times the ` +
+                        "95th percentile threshold, however low the 95th percentile is.",
+                    impact:
+                        "One request in a hundred, or more, waits for seconds: callers with timeouts fail them, " +
+                        "and a page that makes many calls hits the slow tail on most loads.",
+                    diagnosis: [
+                        'histogram_quantile(0.99, sum by (span_name, le) (rate(traces_spanmetrics_latency_bucket{service="<service>", span_kind="SPAN_KIND_SERVER"}[5m])))',
+                        'histogram_quantile(0.95, sum by (span_name, le) (rate(traces_spanmetrics_latency_bucket{service="<service>", span_kind="SPAN_KIND_SERVER"}[5m])))',
+                        'sum by (span_name, status_code) (rate(traces_spanmetrics_calls_total{service="<service>", span_kind="SPAN_KIND_SERVER"}[5m]))',
+                    ],
+                    fix: [
+                        `Open the slowest traces in Grafana (\`{ resource.service.name = "<service>" && kind = server && duration > ${tailSeconds}s }\`): a tail is usually one span name, one dependency or one pod.`,
+                        "A tail that is one pod: it is throttled, on a busy node or warming a cache; compare its CPU with its siblings' and restart or move it.",
+                        "A tail of retries or timeouts towards a dependency: the service graph shows the slow edge; fix the dependency or the retry policy.",
+                        "Garbage collection pauses and lock contention show as a tail without errors: profile the service.",
+                    ],
+                },
+                timing: {
+                    condition: "the service's slow requests start",
+                    detection: "0m",
+                    note:
+                        "When more than 5% of requests turn slow at once, the first 5-minute rate that holds them " +
+                        "shows it; a thinner tail (1 to 5%) needs up to 4 more minutes of the rate window.",
                 },
             },
         ],

@@ -5,12 +5,22 @@ import { alertPath, deadmanGroup, serviceHealth } from "./fleet";
 import { storeRetention, stores } from "./main";
 import { alertsOf, isAlert, type AlertRule, type RuleGroup } from "./model";
 import { remediationGroup } from "./remediation";
-import { reportAlertGroup, reportClusterGroup, reportFleetGroup } from "./report";
+import { reportAlertGroup, reportClusterGroup, reportFleetGroup, ruleEvaluationGroup } from "./report";
 
 export { CERTIFICATE_EXPIRY_METRIC, certificateRules, type CertificateFacts } from "./certificates";
 export * from "./model";
+export {
+    COMPLEMENTED_DEFAULT_ALERTS,
+    defaultRulesState,
+    DROPPED_DEFAULT_ALERTS,
+    KPS_RULE_FILES,
+    REPLACED_DEFAULT_ALERTS,
+    type DefaultAlertState,
+    type DefaultRuleFile,
+    type Replacement,
+} from "./kps-defaults";
 export { budgetRules, OPTED_IN_METRIC, type BudgetRule } from "./remediation";
-export { EVALUATION_INTERVAL_SECONDS, REPORT_SERIES } from "./report";
+export { EVALUATION_INTERVAL_SECONDS, REPORT_SERIES, SCRAPE_INTERVAL_SECONDS } from "./report";
 
 /** Rules each cluster's own Prometheus evaluates; main adds the ones on its stores. */
 export function clusterRuleGroups(config: StackConfig): RuleGroup[] {
@@ -21,6 +31,7 @@ export function clusterRuleGroups(config: StackConfig): RuleGroup[] {
         localRetention(config),
         remediationGroup(config.remediation),
         reportClusterGroup,
+        ruleEvaluationGroup,
     ];
     if (config.role !== "main") return groups;
     return [...groups, stores, storeRetention, ...(config.report.enabled ? [reportAlertGroup(config.namespace)] : [])];
@@ -38,17 +49,6 @@ export function storeRetentionAlerts(): RuleGroup[] {
 export function fleetRuleGroups(config: MainConfig): RuleGroup[] {
     return [deadmanGroup(config), alertPath, serviceHealth(config), reportFleetGroup];
 }
-
-/**
- * kube-prometheus-stack default alerts turned off, each replaced by one of ours, and why
- * (docs/alerts.md repeats this).
- */
-export const REPLACED_DEFAULT_ALERTS: Readonly<Record<string, string>> = {
-    KubeControllerManagerDown:
-        "fires on Talos whenever the controller-manager's metrics port is bound to localhost (the Talos default); ControlPlaneComponentDown reads the mirror pods instead",
-    KubeSchedulerDown: "same as KubeControllerManagerDown, for the scheduler",
-    KubeNodePressure: "info only, so never notified; NodeConditionPressure raises the same conditions as a warning",
-};
 
 /**
  * Every alert the stack defines, across roles, for docs and tests: main's groups with the

@@ -27,6 +27,24 @@ export interface Runbook {
     fix: readonly string[];
 }
 
+/**
+ * How long after its condition starts an alert fires, for the runbook. The expression sees the
+ * condition at the first scrape that shows it, then after `detection`; the evaluator then needs
+ * the expression true for the rule's `for`. A promtool case per alert proves the lower bound: not
+ * firing one evaluation before `detection` + `for`, firing at it.
+ */
+export interface Timing {
+    /** What starts the clock, in words. */
+    condition: string;
+    /**
+     * How long the expression needs, from the first scrape that shows the condition, to turn
+     * true (a window to fill, a silence to last); "0m" when that scrape does.
+     */
+    detection: string;
+    /** What makes it slower or faster, in words. */
+    note?: string;
+}
+
 export interface AlertRule {
     alert: string;
     expr: string;
@@ -41,6 +59,7 @@ export interface AlertRule {
     /** Extra labels, beside severity and category. */
     labels?: Readonly<Record<string, string>>;
     runbook: Runbook;
+    timing?: Timing;
 }
 
 export interface RecordingRule {
@@ -95,6 +114,37 @@ export function ruleFile(groups: readonly RuleGroup[], runbookBaseUrl: string) {
 /** Every alert of some groups. */
 export function alertsOf(groups: readonly RuleGroup[]): AlertRule[] {
     return groups.flatMap((group) => group.rules.filter(isAlert));
+}
+
+/** Seconds of a Prometheus duration made of one unit (`30s`, `5m`, `1h`, `2d`). */
+export function durationSeconds(duration: string): number {
+    const match = /^([0-9]+)([smhd])$/.exec(duration);
+    if (match === null) throw new Error(`expected a duration like 5m, found ${JSON.stringify(duration)}`);
+    const unit = { s: 1, m: 60, h: 3600, d: 86400 }[match[2] as "s" | "m" | "h" | "d"];
+    return Number(match[1]) * unit;
+}
+
+/** A duration in seconds as a Prometheus duration of its largest whole unit (`90s`, `5m`, `2h`). */
+export function formatDuration(seconds: number): string {
+    for (const [unit, size] of [
+        ["d", 86400],
+        ["h", 3600],
+        ["m", 60],
+    ] as const) {
+        if (seconds > 0 && seconds % size === 0) return `${seconds / size}${unit}`;
+    }
+    return `${seconds}s`;
+}
+
+/**
+ * The sum, by some labels, of one range function over several counters of one exporter. A range
+ * function drops the metric name, so over `{__name__=~"a|b"}` it leaves two series with one label
+ * set wherever a target exposes both, and the whole expression fails to evaluate. Each counter is
+ * tagged with its name in a `counter` label first.
+ */
+export function sumOverCounters(by: string, fn: string, range: string, counters: readonly string[]): string {
+    const tagged = counters.map((c) => `label_replace(${fn}(${c}[${range}]), "counter", ${promString(c)}, "", "")`);
+    return `sum by (${by}) (${tagged.join(" or ")})`;
 }
 
 /** A PromQL string literal. */

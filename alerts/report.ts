@@ -1,5 +1,12 @@
 import { REPORT_CRONJOB } from "../reporter/keys";
-import { promString, type RecordingRule, type RuleGroup } from "./model";
+import {
+    durationSeconds,
+    formatDuration,
+    promString,
+    sumOverCounters,
+    type RecordingRule,
+    type RuleGroup,
+} from "./model";
 
 /**
  * Hourly roll-ups the weekly report reads. A 7-day range over raw series (every container's CPU
@@ -17,6 +24,12 @@ export const REPORT_INTERVAL = "1h";
 
 /** Prometheus' rule evaluation interval on every cluster (set in the chart values too). */
 export const EVALUATION_INTERVAL_SECONDS = 30;
+
+/** The Prometheus operator's default scrape interval, which the stack keeps for every target. */
+export const SCRAPE_INTERVAL_SECONDS = 30;
+
+/** The counters of spans the trace gateway gives up on: failed sends, and spans its full queue refused. */
+export const GATEWAY_DROPPED_SPANS = ["otelcol_exporter_send_failed_spans", "otelcol_exporter_enqueue_failed_spans"];
 
 /** Minutes one ALERTS sample stands for: alerts are written once per evaluation. */
 const MINUTES_PER_EVALUATION = EVALUATION_INTERVAL_SECONDS / 60;
@@ -160,10 +173,7 @@ export const reportClusterGroup: RuleGroup = {
         hourlyIncrease(S.remoteWriteFailed, "prometheus_remote_storage_samples_failed_total"),
         hourlyIncrease(S.samplesDropped, "prometheus_remote_storage_samples_dropped_total"),
         hourlyIncrease(S.logsDropped, "vector_buffer_discarded_events_total"),
-        {
-            record: S.spansDropped,
-            expr: 'sum by (cluster) (increase({__name__=~"otelcol_exporter_(?:send|enqueue)_failed_spans"}[1h]))',
-        },
+        { record: S.spansDropped, expr: sumOverCounters("cluster", "increase", "1h", GATEWAY_DROPPED_SPANS) },
         {
             record: S.remediationActions,
             expr: "sum by (cluster, mode) (increase(observability_remediation_actions_total[1h]))",
@@ -172,8 +182,70 @@ export const reportClusterGroup: RuleGroup = {
 };
 
 /**
+ * Groups evaluated this often or less have their failures missed by kube-prometheus-stack's
+ * PrometheusRuleFailures, which looks for one in every 5-minute window for 15 minutes.
+ */
+const SLOW_GROUP_SECONDS = 300;
+
+/** The window failures of slow groups are counted over: one and a half of the roll-ups' interval. */
+const SLOW_GROUP_WINDOW = formatDuration((durationSeconds(REPORT_INTERVAL) * 3) / 2);
+
+/**
+ * Failed evaluations of rule groups evaluated every 5 minutes or less often (the roll-ups), on
+ * every Prometheus and, through main's Prometheus which scrapes it, the Thanos Ruler: such a
+ * group fails once per evaluation, too seldom for PrometheusRuleFailures to ever fire.
+ */
+export const ruleEvaluationGroup: RuleGroup = {
+    name: "observability.rule-evaluation",
+    placement: "cluster",
+    rules: [
+        {
+            alert: "RollupEvaluationFailing",
+            expr:
+                `sum by (job, rule_group) (increase(prometheus_rule_evaluation_failures_total[${SLOW_GROUP_WINDOW}])) > 0` +
+                ` and on (job, rule_group) max by (job, rule_group) (prometheus_rule_group_interval_seconds) >= ${SLOW_GROUP_SECONDS}`,
+            for: "0m",
+            severity: "critical",
+            category: "stack",
+            summary: "{{ $labels.job }} fails to evaluate {{ $labels.rule_group }}",
+            description:
+                `{{ $value | humanize }} evaluations of {{ $labels.rule_group }}, a group evaluated every ${formatDuration(SLOW_GROUP_SECONDS)} ` +
+                `or less often, failed in the last ${SLOW_GROUP_WINDOW}: the series it records have holes.`,
+            runbook: {
+                symptom: `A rule group evaluated every ${formatDuration(SLOW_GROUP_SECONDS)} or less often (the weekly report's hourly roll-ups) failed an evaluation.`,
+                impact:
+                    "Each failed evaluation leaves an hour out of the roll-ups: the weekly report's numbers for " +
+                    "the cluster are wrong or missing. A rule that fails once fails every hour until fixed.",
+                diagnosis: [
+                    `sum by (job, rule_group) (increase(prometheus_rule_evaluation_failures_total[${SLOW_GROUP_WINDOW}]))`,
+                    `prometheus_rule_group_interval_seconds >= ${SLOW_GROUP_SECONDS}`,
+                ],
+                fix: [
+                    "The evaluator's log names the rule and the error: `kubectl -n <namespace> logs <prometheus or thanos-rule pod> | grep -i 'evaluating rule failed'`.",
+                    "`vector cannot contain metrics with the same labelset`: a range function over several metric names at once; tag each counter with its name before adding them up, as the roll-ups do.",
+                    "Query timeouts or sample limits: the roll-up reads too many series in an hour; find the metric's cardinality and drop the labels that explode it.",
+                    "A rule changed by hand in the PrometheusRule or the Ruler's ConfigMap: `pulumi up` restores the generated one.",
+                ],
+            },
+            timing: {
+                condition: "an evaluation of such a group fails",
+                detection: "0m",
+                note: "A broken hourly roll-up fails at its next evaluation, up to an hour after the change that broke it.",
+            },
+        },
+    ],
+};
+
+/**
+ * A service's own latency and errors are those of the requests it serves: its client spans (its
+ * calls to others) would count a slow or failing dependency twice, as the service graph does.
+ */
+const SERVER_SPANS = 'span_kind="SPAN_KIND_SERVER"';
+
+/**
  * Roll-ups of the span metrics, which main's trace store generates straight into the metrics
- * store: only main's Thanos Ruler sees them.
+ * store: only main's Thanos Ruler sees them. Latency and calls count server spans, as the service
+ * health alerts do; the traffic roll-up counts every span.
  */
 export const reportFleetGroup: RuleGroup = {
     name: "observability.report-traces",
@@ -182,11 +254,11 @@ export const reportFleetGroup: RuleGroup = {
     rules: [
         {
             record: S.spanLatency,
-            expr: "sum by (cluster, service, le) (increase(traces_spanmetrics_latency_bucket[1h]))",
+            expr: `sum by (cluster, service, le) (increase(traces_spanmetrics_latency_bucket{${SERVER_SPANS}}[1h]))`,
         },
         {
             record: S.spanCalls,
-            expr: "sum by (cluster, service, status_code) (increase(traces_spanmetrics_calls_total[1h]))",
+            expr: `sum by (cluster, service, status_code) (increase(traces_spanmetrics_calls_total{${SERVER_SPANS}}[1h]))`,
         },
         { record: S.spans, expr: "sum by (cluster) (increase(traces_spanmetrics_calls_total[1h])) > 0" },
     ],

@@ -1,4 +1,5 @@
 import { NULL_RECEIVER, type AlertingConfig, type MainConfig, type ReceiverConfig } from "../config";
+import { KPS_RULE_FILES } from "../alerts/kps-defaults";
 import { DEADMAN_LABEL } from "../alerts/model";
 
 /**
@@ -28,28 +29,9 @@ export const ROUTING_TIMERS = {
  * Application alerts kube-prometheus-stack 88.5.3 ships (its kubernetesApps and
  * kubernetesStorage groups), inhibited with ours while their cluster's API server is down.
  */
-export const KPS_APP_ALERTS = [
-    "KubePodCrashLooping",
-    "KubePodNotReady",
-    "KubeDeploymentGenerationMismatch",
-    "KubeDeploymentReplicasMismatch",
-    "KubeDeploymentRolloutStuck",
-    "KubeStatefulSetReplicasMismatch",
-    "KubeStatefulSetGenerationMismatch",
-    "KubeStatefulSetUpdateNotRolledOut",
-    "KubeDaemonSetRolloutStuck",
-    "KubeContainerWaiting",
-    "KubeDaemonSetNotScheduled",
-    "KubeDaemonSetMisScheduled",
-    "KubeJobNotCompleted",
-    "KubeJobFailed",
-    "KubeHpaReplicasMismatch",
-    "KubeHpaMaxedOut",
-    "KubePdbNotEnoughHealthyPods",
-    "KubePersistentVolumeFillingUp",
-    "KubePersistentVolumeInodesFillingUp",
-    "KubePersistentVolumeErrors",
-] as const;
+export const KPS_APP_ALERTS: readonly string[] = KPS_RULE_FILES.filter(
+    (f) => f.file === "kubernetes-apps" || f.file === "kubernetes-storage",
+).flatMap((f) => f.alerts);
 
 /**
  * Alerts about the stack's own delivery path: they explain a silent cluster, so the metrics
@@ -218,7 +200,7 @@ export function alertmanagerConfig(config: Pick<MainConfig, "alerting" | "cluste
             },
             {
                 // A cluster whose API server is down: its workloads' alerts follow from it.
-                source_matchers: ['alertname=~"KubeAPIDown"'],
+                source_matchers: ['alertname=~"KubeAPIDown|APIServerAllInstancesDown"'],
                 target_matchers: [`alertname=~"${appAlerts}"`],
                 equal: ["cluster"],
             },

@@ -12,6 +12,11 @@ import { INGEST_SIGNALS, type IngestEndpoints } from "./endpoints";
 export const BUNDLES_OUTPUT = "subClusterBundles";
 /** Main's plain output: every certificate's expiry and revision, by certificate id. */
 export const CERTIFICATES_OUTPUT = "certificates";
+/**
+ * Main's plain output: the base of every alert's runbook link. Sub clusters' alerts reach main's
+ * receivers too, so a sub that sets no base of its own takes main's.
+ */
+export const RUNBOOK_BASE_OUTPUT = "runbookBaseUrl";
 
 /** What a sub cluster needs to ship to main. */
 export interface FleetBundle {

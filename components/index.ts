@@ -1,9 +1,15 @@
 export { charts, type ChartPin } from "./versions";
 export { annotationKeys, commonLabels, labelKeys } from "./labels";
 export { ingestEndpoints, INGEST, INGEST_SIGNALS, type IngestEndpoints } from "./endpoints";
-export { BUNDLES_OUTPUT, CERTIFICATES_OUTPUT, lookupBundle, type FleetBundle } from "./fleet-bundle";
+export {
+    BUNDLES_OUTPUT,
+    CERTIFICATES_OUTPUT,
+    lookupBundle,
+    RUNBOOK_BASE_OUTPUT,
+    type FleetBundle,
+} from "./fleet-bundle";
 export { MainCluster, type MainClusterArgs } from "./main-cluster";
-export { readFleetBundle } from "./main-stack";
+export { readFleetBundle, withFleetRunbookBase } from "./main-stack";
 export { Namespaces, type NamespacesArgs, namespaceSpecs, agentsNamespaceName } from "./namespaces";
 export {
     NetworkPolicies,

@@ -1,17 +1,20 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { alertsOf, CERTIFICATE_EXPIRY_METRIC, storeRetentionAlerts } from "../alerts";
+import { alertsOf, allAlerts, CERTIFICATE_EXPIRY_METRIC, storeRetentionAlerts } from "../alerts";
 import { reportCredentialNames, type MainConfig } from "../config";
+import { stackDashboards } from "../dashboards";
 import { CREDENTIALS_DIR, REPORT_CRONJOB, SETTINGS_FILE } from "../reporter/keys";
-import type { ReporterSettings } from "../reporter/settings";
+import type { LinkSettings, ReporterSettings } from "../reporter/settings";
 import type { Signal } from "../reporter/types";
 import { credentialFiles } from "./credential-files";
 import { inClusterEndpoint } from "./endpoints";
+import { datasources, DATASOURCE_UIDS, GRAFANA_RELEASE } from "./grafana-values";
 import { commonLabels } from "./labels";
 import { alertIngestSpec, frontUrl, queryGatewaySpec } from "./mtls-front";
 import { tlsSecretName } from "./pki-profiles";
 import { NONROOT_POD_SECURITY, programCode, programCodeVolume, programContainer } from "./node-program";
+import { REMEDIATOR_NAME } from "./remediator";
 import { RESOURCES } from "./resources";
 import { images } from "./versions";
 
@@ -42,6 +45,47 @@ function retentionAlerts(): Record<Signal, string[]> {
     return byStore;
 }
 
+/** The local port of the port-forward docs/grafana.md gives, when Grafana has no URL of its own. */
+export const GRAFANA_LOCAL_PORT = 3000;
+
+/** Dashboards a cluster's link may open, most specific first: the first one the stack provisions wins. */
+const CLUSTER_DASHBOARDS = ["obs-cluster", "obs-fleet"] as const;
+
+/**
+ * Where the report's Grafana links go: `report.grafanaUrl`, else `grafana.rootUrl` (where users
+ * open Grafana behind their ingress), else the port-forward docs/grafana.md gives, which the
+ * report then tells its reader to run: the stack itself never exposes Grafana.
+ */
+export function reportGrafanaUrl(config: MainConfig): { url: string; note: string } {
+    const url = config.report.grafanaUrl ?? config.grafana.rootUrl;
+    if (url !== undefined) return { url, note: "" };
+    return {
+        url: `http://localhost:${GRAFANA_LOCAL_PORT}`,
+        note: `after kubectl -n ${config.namespace} port-forward svc/${GRAFANA_RELEASE} ${GRAFANA_LOCAL_PORT}:80`,
+    };
+}
+
+/** The report's links: Grafana, the dashboard of a cluster, the datasources Explore uses, the runbooks. */
+export function reportLinks(config: MainConfig): LinkSettings {
+    const grafana = reportGrafanaUrl(config);
+    const uids = new Set(stackDashboards(config).map((d) => String(d.json.uid ?? "")));
+    const clusterDashboard = CLUSTER_DASHBOARDS.find((uid) => uids.has(uid));
+    if (clusterDashboard === undefined)
+        throw new Error(`none of the dashboards ${CLUSTER_DASHBOARDS.join(", ")} is provisioned`);
+    const alertmanager = datasources(config).find((d) => d.uid === DATASOURCE_UIDS.alerts);
+    if (alertmanager === undefined) throw new Error("no Alertmanager datasource is provisioned for Grafana");
+    return {
+        grafanaUrl: grafana.url,
+        grafanaNote: grafana.note,
+        clusterDashboard,
+        metricsDatasource: DATASOURCE_UIDS.metrics,
+        logsDatasource: DATASOURCE_UIDS.logs,
+        alertmanagerDatasource: alertmanager.name,
+        runbookBaseUrl: config.alerting.runbookBaseUrl,
+        runbookAlerts: [...new Set(allAlerts(config).map((a) => a.alert))].sort(),
+    };
+}
+
 /** The reporter's settings document, from the main stack's config. */
 export function reporterSettings(config: MainConfig): ReporterSettings {
     const ns = config.namespace;
@@ -60,6 +104,8 @@ export function reporterSettings(config: MainConfig): ReporterSettings {
         queryTimeoutSeconds: report.queryTimeoutSeconds,
         certificateMetric: CERTIFICATE_EXPIRY_METRIC,
         retentionAlerts: retentionAlerts(),
+        links: reportLinks(config),
+        remediator: { namespace: ns, service: REMEDIATOR_NAME },
         delivery: {
             ...(report.email !== undefined ? { email: { ...report.email, to: [...report.email.to] } } : {}),
             webhooks: report.webhooks.map((hook) => ({ ...hook })),

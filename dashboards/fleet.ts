@@ -1,4 +1,26 @@
-import { CLUSTER, graph, instantTable, logql, promql, row, singleStat, stackDashboard } from "./common";
+import {
+    CLUSTER,
+    clusterLink,
+    DASHBOARD_UIDS,
+    dashboardLink,
+    graph,
+    instantTable,
+    logql,
+    panelLink,
+    promql,
+    row,
+    singleStat,
+    stackDashboard,
+} from "./common";
+
+/**
+ * Nodes whose Ready condition is not true (false or unknown): kube-state-metrics gives each node
+ * one series per status of the condition, 1 for the current one, so a not-ready node is one
+ * whose `status="true"` series is 0. Counted, not summed: the values kept are all 0.
+ */
+export const NODES_NOT_READY =
+    `count(max by (cluster, node) (kube_node_status_condition{${CLUSTER}, condition="Ready", status="true"}) == 0)` +
+    " or vector(0)";
 
 /**
  * Fleet overview: is every cluster there, is each signal arriving from it, what is firing,
@@ -6,10 +28,18 @@ import { CLUSTER, graph, instantTable, logql, promql, row, singleStat, stackDash
  */
 export function fleetDashboard() {
     return stackDashboard(
-        "obs-fleet",
+        DASHBOARD_UIDS.fleet,
         "Fleet overview",
         "Every cluster of the fleet: arrival of metrics, logs and traces, alerts firing, top consumers.",
     )
+        .link(
+            dashboardLink(
+                "Cluster drill-down",
+                DASHBOARD_UIDS.cluster,
+                "Nodes, workloads, pods, volumes, control plane",
+            ),
+        )
+        .link(dashboardLink("Traces", DASHBOARD_UIDS.traces, "Service graph, RED per service, traces"))
         .withRow(row("Clusters"))
         .withPanel(
             singleStat(
@@ -21,14 +51,12 @@ export function fleetDashboard() {
             ),
         )
         .withPanel(
-            singleStat(
-                "Nodes not ready",
-                "none",
-                promql(
-                    `sum(kube_node_status_condition{${CLUSTER}, condition="Ready", status="true"} == 0) or vector(0)`,
-                ).instant(),
-                1,
-            ),
+            singleStat("Nodes not ready", "none", promql(NODES_NOT_READY).instant(), 1).links([
+                panelLink(
+                    "Cluster drill-down",
+                    `/d/${DASHBOARD_UIDS.cluster}?\${cluster:queryparam}&\${__url_time_range}`,
+                ),
+            ]),
         )
         .withPanel(
             singleStat(
@@ -48,12 +76,14 @@ export function fleetDashboard() {
         )
         .withRow(row("Signals arriving"))
         .withPanel(
+            // Series each cluster's Prometheus takes in per scrape, over all its targets: what it
+            // ships to main (no write relabelling drops any).
             graph(
                 "Metric series received per cluster",
                 "short",
-                [promql(`sum by (cluster) (count_over_time(up{${CLUSTER}}[$__interval]))`, "{{cluster}}")],
+                [promql(`sum by (cluster) (scrape_samples_post_metric_relabeling{${CLUSTER}})`, "{{cluster}}")],
                 8,
-            ),
+            ).dataLinks([clusterLink("Cluster drill-down", DASHBOARD_UIDS.cluster)]),
         )
         .withPanel(
             graph(
@@ -74,7 +104,7 @@ export function fleetDashboard() {
                     ),
                 ],
                 8,
-            ),
+            ).dataLinks([clusterLink("Traces of this cluster", DASHBOARD_UIDS.traces)]),
         )
         .withRow(row("Alerts"))
         .withPanel(
@@ -83,7 +113,7 @@ export function fleetDashboard() {
                 "none",
                 [promql(`sum by (cluster, severity, alertname) (ALERTS{${CLUSTER}, alertstate="firing"})`)],
                 24,
-            ),
+            ).dataLinks([clusterLink("Cluster drill-down", DASHBOARD_UIDS.cluster, "row")]),
         )
         .withRow(row("Capacity and top consumers"))
         .withPanel(
@@ -93,7 +123,7 @@ export function fleetDashboard() {
                         ` / sum by (cluster) (kube_node_status_allocatable{${CLUSTER}, resource="cpu"})`,
                     "{{cluster}}",
                 ),
-            ]),
+            ]).dataLinks([clusterLink("Cluster drill-down", DASHBOARD_UIDS.cluster)]),
         )
         .withPanel(
             graph("Memory used / allocatable", "percentunit", [
@@ -102,7 +132,7 @@ export function fleetDashboard() {
                         ` / sum by (cluster) (kube_node_status_allocatable{${CLUSTER}, resource="memory"})`,
                     "{{cluster}}",
                 ),
-            ]),
+            ]).dataLinks([clusterLink("Cluster drill-down", DASHBOARD_UIDS.cluster)]),
         )
         .withPanel(
             instantTable("Top 10 pods by CPU", "cores", [

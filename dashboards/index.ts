@@ -1,9 +1,11 @@
 import type { MainConfig } from "../config";
 import { FOLDERS } from "../components/labels";
+import { clusterDashboard } from "./cluster";
 import type { DashboardJson } from "./common";
 import { fleetDashboard } from "./fleet";
 import { pipelineDashboard } from "./pipeline";
 import { talosDashboard } from "./talos";
+import { tracesDashboard } from "./traces";
 
 export { METRIC_CATALOG, STACK_METRICS } from "./metric-catalog";
 
@@ -21,5 +23,7 @@ export function stackDashboards(config: Pick<MainConfig, "namespace">): StackDas
         { file: "fleet-overview.json", folder: FOLDERS.fleet, json: fleetDashboard() },
         { file: "pipeline-health.json", folder: FOLDERS.fleet, json: pipelineDashboard(config.namespace) },
         { file: "talos.json", folder: FOLDERS.fleet, json: talosDashboard() },
+        { file: "cluster.json", folder: FOLDERS.fleet, json: clusterDashboard() },
+        { file: "traces.json", folder: FOLDERS.fleet, json: tracesDashboard() },
     ];
 }

@@ -32,6 +32,8 @@ export const METRIC_CATALOG = {
         "prometheus_notifications_errors_total",
         "prometheus_notifications_sent_total",
         "prometheus_notifications_alertmanagers_discovered",
+        "prometheus_rule_group_interval_seconds",
+        "scrape_samples_post_metric_relabeling",
     ],
     /** kube-state-metrics. */
     kubeStateMetrics: [
@@ -54,6 +56,13 @@ export const METRIC_CATALOG = {
         "kube_deployment_annotations",
         "kube_statefulset_labels",
         "kube_statefulset_annotations",
+        "kube_deployment_spec_replicas",
+        "kube_deployment_status_replicas_ready",
+        "kube_statefulset_replicas",
+        "kube_statefulset_status_replicas_ready",
+        "kube_daemonset_status_desired_number_scheduled",
+        "kube_daemonset_status_number_ready",
+        "kube_persistentvolumeclaim_status_phase",
     ],
     /** The kubelet's cAdvisor endpoint. */
     cadvisor: ["container_cpu_usage_seconds_total", "container_memory_working_set_bytes"],
@@ -122,6 +131,8 @@ export const METRIC_CATALOG = {
         "traces_spanmetrics_latency_bucket",
         "traces_service_graph_request_total",
         "traces_service_graph_request_failed_total",
+        "traces_service_graph_request_server_seconds_bucket",
+        "traces_service_graph_request_server_seconds_sum",
         "tempodb_retention_errors_total",
         "tempodb_retention_deleted_total",
     ],
@@ -134,6 +145,7 @@ export const METRIC_CATALOG = {
         "otelcol_exporter_enqueue_failed_spans",
         "otelcol_receiver_accepted_spans",
         "otelcol_receiver_refused_spans",
+        "otelcol_receiver_failed_spans",
     ],
     /** The stack's own recording rules: the fleet PKI's certificates, written at each `pulumi up`. */
     recorded: [CERTIFICATE_EXPIRY_METRIC, CERTIFICATE_RENEWAL_METRIC, OPTED_IN_METRIC, ...Object.values(REPORT_SERIES)],

@@ -1,4 +1,4 @@
-import { CLUSTER, graph, logLines, promql, row, stackDashboard } from "./common";
+import { CLUSTER, DASHBOARD_UIDS, graph, logLines, promql, row, stackDashboard } from "./common";
 
 /**
  * Pipeline health: each hop a signal takes from a cluster to main, its backlog and its errors.
@@ -9,7 +9,7 @@ export function pipelineDashboard(namespace: string) {
     const rate = (metric: string, by: string, extra = "") =>
         `sum by (${by}) (rate(${metric}{${CLUSTER}${extra}}[$__rate_interval]))`;
     return stackDashboard(
-        "obs-pipeline",
+        DASHBOARD_UIDS.pipeline,
         "Pipeline health",
         "Remote-write lag and failures, log agent buffers and errors, trace gateway queues, ingest on main.",
     )

@@ -1,8 +1,8 @@
 import { LOG_JOBS } from "../components/logs-values";
-import { CLUSTER, graph, instantTable, logLines, logql, promql, row, stackDashboard } from "./common";
+import { CLUSTER, DASHBOARD_UIDS, graph, instantTable, logLines, logql, promql, row, stackDashboard } from "./common";
 
 /** Jobs of the control plane as the kube-prometheus-stack scrapes them on Talos. */
-const CONTROL_PLANE_JOBS = "apiserver|kube-scheduler|kube-controller-manager|kube-etcd";
+export const CONTROL_PLANE_JOBS = "apiserver|kube-scheduler|kube-controller-manager|kube-etcd";
 
 /**
  * Talos: the control plane (API server, scheduler, controller manager), etcd as a Talos
@@ -10,7 +10,7 @@ const CONTROL_PLANE_JOBS = "apiserver|kube-scheduler|kube-controller-manager|kub
  */
 export function talosDashboard() {
     return stackDashboard(
-        "obs-talos",
+        DASHBOARD_UIDS.talos,
         "Talos clusters",
         "Control plane, etcd and Talos node services of every cluster.",
     )

@@ -281,7 +281,7 @@ export type Attributes = Record<string, string | number | null | undefined | fal
 
 const NAME = /^[a-zA-Z][a-zA-Z0-9:-]*$/;
 /** HTML elements without an end tag. */
-const VOID = new Set(["meta", "br", "hr", "img", "col"]);
+const VOID = new Set(["meta", "br", "hr", "img", "col", "wbr"]);
 /** SVG shapes written as `<rect/>` when empty. */
 const SVG_EMPTY = new Set(["rect", "line", "circle", "path", "polyline"]);
 

@@ -1,6 +1,8 @@
 import { BAND_COLORS, dailyBars, meter, scoreBars, scoreGauge } from "./charts";
 import { el, fragment, NA, raw, scoreBand, type Child, type Markup, type Tone } from "./format";
+import { isAbsoluteUrl } from "./links";
 import type { Block, Cell, Column, Outline, Part, Section, SeriesKind } from "./render";
+import type { Link } from "./types";
 
 /**
  * The report as one standalone HTML document for mail clients: nested tables at most 720 px
@@ -32,6 +34,17 @@ const STYLE = {
 
 const NL = raw("\n");
 
+const LINK_STYLE = "color:#1d4ed8;text-decoration:underline";
+
+/** Links after a text, a space apart; a URL a reader could not open shows as its label only. */
+function links(list: readonly Link[] | undefined): Child {
+    if (list === undefined || list.length === 0) return null;
+    return list.map((link, i) => [
+        i === 0 ? null : " ",
+        isAbsoluteUrl(link.url) ? el("a", { href: link.url, style: LINK_STYLE }, link.label) : link.label,
+    ]);
+}
+
 /** Children one per line, so the source stays diffable and mail lines stay short. */
 const lines = (children: Child[]): Child[] => children.flatMap((c) => [c, NL]);
 
@@ -48,30 +61,39 @@ const align = (column: Column | undefined) =>
 
 const NOWRAP = "white-space:nowrap";
 
+/** A long CamelCase name (an alert's), which a narrow column may break between its words. */
+const IDENTIFIER = /^[A-Za-z][A-Za-z0-9]{15,}$/;
+const breakable = (name: string): Child =>
+    name.split(/(?<=[a-z0-9])(?=[A-Z])/).map((part, i) => [i === 0 ? null : el("wbr", {}), part]);
+
 /**
  * A cell's content. A figure and its change each stay on one line but may go on two, so a
  * narrow screen gets `3` over `(▲ 2 vs 1)` instead of a page wider than the screen.
  */
 function cell(value: Cell, column: Column | undefined): Child {
     if (typeof value === "string") {
-        if (value === NA) return el("span", { style: `color:${TONE_COLORS.neutral}` }, NA);
-        return column?.numeric === true ? el("span", { style: NOWRAP }, value) : value;
+        if (value === NA || value.startsWith(`${NA} (`))
+            return el("span", { style: `color:${TONE_COLORS.neutral}` }, value);
+        if (column?.numeric === true) return el("span", { style: NOWRAP }, value);
+        return IDENTIFIER.test(value) ? breakable(value) : value;
     }
     const tone = value.tone ?? "neutral";
     const hasChange = value.change !== undefined && value.change !== "";
     const textStyle = [
-        NOWRAP,
+        column === undefined || column.long === true ? "" : NOWRAP,
         value.strong === true ? "font-weight:bold" : "",
         !hasChange && tone !== "neutral" ? `color:${TONE_COLORS[tone]}` : "",
     ]
         .filter((s) => s !== "")
         .join(";");
+    const hasLinks = value.links !== undefined && value.links.length > 0;
     return fragment(
-        el("span", { style: textStyle }, value.text),
+        value.text === "" ? null : el("span", { style: textStyle }, value.text),
         hasChange
             ? [" ", el("span", { style: `${NOWRAP};color:${TONE_COLORS[tone]};font-size:12px` }, `(${value.change})`)]
             : null,
         value.share === undefined ? null : meter(value.share, `${value.text} used`),
+        hasLinks ? [value.text === "" ? null : " ", links(value.links)] : null,
     );
 }
 
@@ -117,7 +139,7 @@ function block(b: Block, part: Part): Child {
                 ),
             );
         case "note":
-            return el("p", { style: STYLE.note }, b.text);
+            return el("p", { style: STYLE.note }, b.text, b.links && b.links.length > 0 ? [" ", links(b.links)] : null);
         case "list":
             if (b.items.length === 0)
                 return el(
@@ -126,7 +148,15 @@ function block(b: Block, part: Part): Child {
                     `${b.lead}: `,
                     el("span", { style: "font-weight:normal" }, `${b.empty}.`),
                 );
-            return el("ul", { style: STYLE.list }, NL, ...lines(b.items.map((item) => el("li", {}, item))));
+            return fragment(
+                b.lead === part.title ? null : [el("p", { style: STYLE.lead }, b.lead), NL],
+                el(
+                    "ul",
+                    { style: STYLE.list },
+                    NL,
+                    ...lines(b.items.map((item) => el("li", {}, cell(item, undefined)))),
+                ),
+            );
         case "daily":
             return fragment(
                 el("p", { style: STYLE.chart }, b.title),
@@ -197,7 +227,7 @@ export function renderHtml(doc: Outline): string {
             NL,
             ...lines([
                 el("h1", { style: STYLE.h1 }, doc.title),
-                ...doc.intro.map((p) => el("p", { style: STYLE.intro }, p)),
+                ...doc.intro.map((p) => el("p", { style: STYLE.intro }, cell(p, undefined))),
             ]),
         ),
     );

@@ -35,9 +35,31 @@ export interface ReporterSettings {
     certificateMetric: string;
     /** Alerts whose firing means a store's retention is not applied, by store. */
     retentionAlerts: Record<Signal, string[]>;
+    /** Where the report's links go. */
+    links: LinkSettings;
+    /** Where the remediator's audit lines are in each cluster's logs; absent: actions are only counted. */
+    remediator?: { namespace: string; service: string };
     delivery: DeliverySettings;
     /** Directory of the credential files. */
     credentialsDir: string;
+}
+
+export interface LinkSettings {
+    /** Grafana's URL as a reader opens it; every link but the runbooks' starts here. */
+    grafanaUrl: string;
+    /** What a reader must do first for that URL to open (a port-forward); empty when nothing. */
+    grafanaNote: string;
+    /** The dashboard a cluster's link opens, with its `cluster` variable set. */
+    clusterDashboard: string;
+    /** Datasource uids of Explore's metrics and logs links. */
+    metricsDatasource: string;
+    logsDatasource: string;
+    /** Name of Alertmanager's datasource, which Grafana's alerting pages are asked for. */
+    alertmanagerDatasource: string;
+    /** Base of the stack's runbooks (`<base>/<Alert>.md`): absolute, or relative when no reader can open it. */
+    runbookBaseUrl: string;
+    /** The stack's own alerts, which have a runbook there. */
+    runbookAlerts: string[];
 }
 
 type Check = (value: unknown, path: string, problems: string[]) => void;
@@ -91,6 +113,9 @@ const timeZone: Check = (v, p, out) => {
         out.push(`${p}: expected an IANA time zone such as Europe/Paris, found ${describe(v)}`);
     }
 };
+const string: Check = (v, p, out) => {
+    if (typeof v !== "string") out.push(`${p}: expected a string, found ${describe(v)}`);
+};
 const bool: Check = (v, p, out) => {
     if (typeof v !== "boolean") out.push(`${p}: expected true or false, found ${describe(v)}`);
 };
@@ -109,6 +134,17 @@ const settingsCheck = object(
         queryTimeoutSeconds: int(1, 3600),
         certificateMetric: text,
         retentionAlerts: object(Object.fromEntries(SIGNALS.map((s) => [s, list(text)]))),
+        links: object({
+            grafanaUrl: url,
+            grafanaNote: string,
+            clusterDashboard: text,
+            metricsDatasource: text,
+            logsDatasource: text,
+            alertmanagerDatasource: text,
+            runbookBaseUrl: text,
+            runbookAlerts: list(text),
+        }),
+        remediator: object({ namespace: text, service: text }),
         delivery: object(
             {
                 email: object(
@@ -136,7 +172,7 @@ const settingsCheck = object(
         ),
         credentialsDir: text,
     },
-    ["lokiUrl", "tls"],
+    ["lokiUrl", "tls", "remediator"],
 );
 
 /** The settings document, checked; throws one error listing every problem with its path. */

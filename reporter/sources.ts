@@ -32,7 +32,7 @@ function pointOf(v: unknown): [number, number] | undefined {
 }
 
 /** The `data.result` array of a Prometheus-style answer, of the expected type. */
-function resultOf(answer: unknown, type: "vector" | "matrix", what: string): unknown[] {
+function resultOf(answer: unknown, type: "vector" | "matrix" | "streams", what: string): unknown[] {
     if (!isObject(answer) || answer.status !== "success" || !isObject(answer.data)) {
         throw new HttpError(`${what}: answer without status success and data`);
     }
@@ -71,6 +71,12 @@ export class PrometheusApi {
     async query(expr: string, time: number): Promise<Sample[]> {
         const params = new URLSearchParams({ query: expr, time: String(time) });
         return vectorOf(await this.client.getJson(`${base(this.url)}/api/v1/query?${params}`), expr);
+    }
+
+    /** An instant query of a range selector at `time`: the samples as stored, with their own timestamps. */
+    async querySamples(expr: string, time: number): Promise<Series[]> {
+        const params = new URLSearchParams({ query: expr, time: String(time) });
+        return matrixOf(await this.client.getJson(`${base(this.url)}/api/v1/query?${params}`), expr);
     }
 
     /** A range query from `start` to `end` every `step` seconds. */
@@ -126,6 +132,38 @@ export class LokiApi {
         });
         return matrixOf(answer, `volume_range ${selector}`);
     }
+
+    /** Log lines matching a LogQL query between two times (seconds), newest first, at most `limit`. */
+    async lines(tenant: string, query: string, start: number, end: number, limit: number): Promise<LogLine[]> {
+        const params = new URLSearchParams({
+            query,
+            start: new Date(start * 1000).toISOString(),
+            end: new Date(end * 1000).toISOString(),
+            limit: String(limit),
+            direction: "backward",
+        });
+        const answer = await this.client.getJson(`${base(this.url)}/loki/api/v1/query_range?${params}`, {
+            "X-Scope-OrgID": tenant,
+        });
+        return streamsOf(answer, `query_range ${query}`).sort((a, b) => b.at - a.at);
+    }
+}
+
+/** One log line and when it was written (milliseconds since the epoch). */
+export interface LogLine {
+    at: number;
+    line: string;
+}
+
+function streamsOf(answer: unknown, what: string): LogLine[] {
+    return resultOf(answer, "streams", what).flatMap((entry) => {
+        if (!isObject(entry) || !Array.isArray(entry.values)) return [];
+        return entry.values.flatMap((v: unknown) => {
+            if (!Array.isArray(v) || typeof v[0] !== "string" || typeof v[1] !== "string") return [];
+            const ns = Number(v[0]);
+            return Number.isFinite(ns) ? [{ at: Math.floor(ns / 1e6), line: v[1] }] : [];
+        });
+    });
 }
 
 export interface AlertmanagerAlert {

@@ -8,7 +8,23 @@
  */
 
 /** Version of the JSON document; bumped on any incompatible change. */
-export const REPORT_SCHEMA_VERSION = 1;
+export const REPORT_SCHEMA_VERSION = 2;
+
+/** Where to look: a Grafana dashboard or Explore view, a runbook, Alertmanager's alerts and silences in Grafana. */
+export interface Link {
+    /** What the link opens, in a word or two: `Explore`, `runbook`, `silence`. */
+    label: string;
+    /** An absolute http(s) URL. */
+    url: string;
+}
+
+/** When something happened: the span from its first minute to its last, as far as the roll-ups tell. */
+export interface Span {
+    /** RFC 3339. */
+    from: string;
+    /** RFC 3339. */
+    to: string;
+}
 
 /** A value this week and the same value the week before (`null` where unknown). */
 export interface Compared {
@@ -29,23 +45,40 @@ export interface Window {
     end: string;
 }
 
+/**
+ * How soon a reason asks for someone: firing now, to act on this week (a volume filling, a
+ * certificate expiring), or what happened during the week.
+ */
+export type Urgency = "now" | "action" | "past";
+
 /** One reason a cluster's score is below 100. */
 export interface ScoreReason {
-    /** Points taken off. */
+    /** The deduction's stable name (`node-downtime`), the same for both weeks. */
+    term: string;
+    /** Whole points taken off. */
     points: number;
     /** Which section it comes from. */
     section: "availability" | "alerts" | "workloads" | "capacity" | "stack" | "data";
+    urgency: Urgency;
     /** One sentence, with the figure: "node talos-w2 was not ready for 120 minutes". */
     text: string;
+    /** Where to look (this week's reasons only). */
+    links: Link[];
 }
 
 export interface Score {
-    /** 0-100. */
+    /** 0-100: 100 minus the reasons' points, never below 0. */
     value: number;
-    /** Last week's score, computed the same way from last week's figures. */
+    /** Last week's score, by the same terms from last week's figures; null when last week is unknown. */
     previous: number | null;
-    /** Largest first; their points add up to 100 - value (before the floor at 0). */
+    /** Most urgent first, then most points; their points add up to 100 - value (before the floor at 0). */
     reasons: ScoreReason[];
+    /** Last week's reasons, the same terms from last week's figures. */
+    previousReasons: ScoreReason[];
+    /** Terms this week's score could not count, each with why (a query failed). */
+    lacks: string[];
+    /** Terms last week's score could not count, each with why. */
+    previousLacks: string[];
 }
 
 /**
@@ -58,6 +91,9 @@ export interface NodeDowntime {
     node: string;
     /** Minutes not Ready during the window. */
     minutes: number;
+    /** From its first minute not Ready to its last; null when the hours could not be read. */
+    span: Span | null;
+    link: Link | null;
 }
 
 export interface ComponentAvailability {
@@ -73,6 +109,9 @@ export interface SignalArrival {
     signal: Signal;
     /** Hours of the window without any data from the cluster; null when the signal is not collected. */
     gapHours: number | null;
+    /** From the first hour without data to the end of the last (hour resolution); null without a gap. */
+    span: Span | null;
+    link: Link | null;
 }
 
 export interface Availability {
@@ -93,6 +132,10 @@ export interface AlertStat {
     firings: number;
     /** Sum over its instances of the minutes spent firing. */
     firingMinutes: number;
+    /** From its first minute firing to its last; null when the hours could not be read. */
+    span: Span | null;
+    /** Explore over that span, and its runbook when it has one. */
+    links: Link[];
 }
 
 export interface ActiveAlert {
@@ -103,6 +146,13 @@ export interface ActiveAlert {
     summary: string;
     /** Labels that say where (namespace, pod, node, …), without alertname, severity and cluster. */
     labels: Record<string, string>;
+    /** The alert's `runbook_url` annotation, as Alertmanager has it; empty without one. */
+    runbookAnnotation: string;
+    /** Its runbook, when a reader can open it; otherwise why not. */
+    runbook: Link | null;
+    runbookMissing: string;
+    /** Grafana's silence form for it, filled in with its labels. */
+    silence: Link | null;
 }
 
 export interface Alerts {
@@ -122,12 +172,15 @@ export interface PodCount {
     namespace: string;
     pod: string;
     count: number;
+    link: Link | null;
 }
 
 export interface PodMinutes {
     namespace: string;
     pod: string;
     minutes: number;
+    span: Span | null;
+    link: Link | null;
 }
 
 export interface Consumer {
@@ -144,6 +197,28 @@ export interface BudgetStat {
     /** Minutes the budget alert was pending (near) or firing (over). */
     pendingMinutes: number;
     firingMinutes: number;
+    link: Link | null;
+}
+
+/** One thing the remediator did, or would have done in dry-run, from its audit line. */
+export interface RemediationAction {
+    /** RFC 3339. */
+    at: string;
+    /** `scale`, `gitops`, `dry-run`. */
+    mode: string;
+    /** `acted` or `would-act`. */
+    outcome: string;
+    namespace: string;
+    kind: string;
+    name: string;
+    /** The budget alert that asked for it. */
+    alertname: string;
+    /** What the workload used, as the alert measured it. */
+    value: string;
+    /** Its budget, in the alert's unit; null when the line has none. */
+    budget: number | null;
+    /** The merge request, in gitops mode. */
+    url: string | null;
 }
 
 export interface Remediation {
@@ -151,6 +226,12 @@ export interface Remediation {
     actions: Record<string, number>;
     /** Merge (pull) requests opened. */
     mergeRequests: number;
+    /** Each action with its workload, budget and usage; null when the audit lines could not be read. */
+    details: RemediationAction[] | null;
+    /** Why `details` is null. */
+    detailsMissing: string;
+    /** The remediator's audit lines in Explore over the window. */
+    link: Link | null;
 }
 
 export interface Workloads {
@@ -181,6 +262,7 @@ export interface FillForecast {
     used: number;
     /** Days until full at the week's rate; null when not filling. */
     daysToFull: number | null;
+    link: Link | null;
 }
 
 export interface Capacity {
@@ -224,10 +306,34 @@ export interface ServiceLatency {
     rate: number;
 }
 
+/**
+ * Last week's figures the score needs beside the compared ones, read the same way at the end
+ * of last week; a figure is null when its query failed.
+ */
+export interface PreviousWeek {
+    /** Minutes not Ready, by node. */
+    nodeDowntime: { node: string; minutes: number }[] | null;
+    /** Hours without data, by signal (null where not collected or unknown). */
+    gapHours: Record<Signal, number | null>;
+    crashLoops: { namespace: string; pod: string }[] | null;
+    pending: { namespace: string; pod: string }[] | null;
+    /** Volumes listed at the end of last week, as `capacity.disks` and `capacity.pvcs`. */
+    volumes: { name: string; used: number; daysToFull: number | null }[] | null;
+    /** Critical alerts firing in the last hour of last week (the roll-ups; Alertmanager only knows the present). */
+    criticalFiring: string[] | null;
+}
+
 export interface ClusterReport {
     cluster: string;
     role: "main" | "sub";
     score: Score;
+    /** A score of 100 with nothing firing and nothing to act on: the report gives it one line. */
+    healthy: boolean;
+    /** The cluster's dashboard in Grafana over the window. */
+    dashboard: Link | null;
+    /** Why a figure is `null`, by its path in this object (`stack.remoteWriteFailed`); a query failure otherwise. */
+    notes: Record<string, string>;
+    previousWeek: PreviousWeek;
     availability: Availability;
     alerts: Alerts;
     workloads: Workloads;
@@ -245,6 +351,19 @@ export interface Certificate {
     commonName: string;
     expiresAt: string;
     daysLeft: number;
+}
+
+/** An alert firing now, with its cluster, for the fleet's summary. */
+export interface FleetAlert extends ActiveAlert {
+    cluster: string;
+}
+
+/** Something to act on this week, with where to look. */
+export interface ActionItem {
+    /** The cluster it concerns; null for the fleet (a certificate of main's PKI). */
+    cluster: string | null;
+    text: string;
+    links: Link[];
 }
 
 export interface RetentionCompliance {
@@ -266,6 +385,23 @@ export interface FleetReport {
     retention: RetentionCompliance[];
     /** Firing now across the fleet, by severity. */
     firingNow: Record<string, number>;
+    /** Every alert firing now, most severe first. */
+    firing: FleetAlert[];
+    /** What to act on this week: volumes filling, certificates expiring; soonest first. */
+    actions: ActionItem[];
+    /** Clusters with nothing to report (the `healthy` ones). */
+    healthy: string[];
+}
+
+/** Where the report's links go, and what a reader needs to open them. */
+export interface ReportLinks {
+    /** Grafana's home. */
+    grafana: Link | null;
+    /** What a reader must do first for the Grafana links to open (a port-forward), when anything. */
+    grafanaNote: string;
+    /** Alertmanager's alerts and silences, in Grafana. */
+    alerts: Link | null;
+    silences: Link | null;
 }
 
 export interface Report {
@@ -280,6 +416,7 @@ export interface Report {
     /** The IANA time zone dates are shown in. */
     timeZone: string;
     fleet: FleetReport;
+    links: ReportLinks;
     /** Lowest score first. */
     clusters: ClusterReport[];
     /** Queries that failed or timed out, and what is missing because of them. */

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
         ...reads.daily,
         ...reads.errorLogs,
         ...reads.logHours,
+        ...reads.remediation,
         reads.alerts,
     ].map((r) => r.run);
     let total = 0;

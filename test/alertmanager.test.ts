@@ -38,7 +38,11 @@ const fleet = (alerting: { receivers: Record<string, unknown>[] } & Record<strin
             exposure: { domain: "obs.acme.test", kind: "traefik-passthrough" },
             storage: { kind: "filesystem" },
             subClusters: [{ name: "edge-a" }],
-            alerting,
+            // Receivers send each alert's runbook link to mail and chat clients: an absolute base.
+            alerting: {
+                runbookBaseUrl: "https://git.acme.test/platform/observability/-/blob/main/docs/runbooks",
+                ...alerting,
+            },
         },
         {
             alertReceiverCredentials: JSON.stringify(
@@ -133,7 +137,7 @@ describe("alertmanager configuration: as data", () => {
     it("names the app and trace-derived alerts it inhibits from the rule definitions", () => {
         const names = inhibitionNames(full);
         assert.ok(names.app.includes("ContainerOOMKilled") && names.app.includes("ServiceErrorRateHigh"));
-        assert.deepEqual(names.traceDerived, ["ServiceErrorRateHigh", "ServiceLatencyHigh"]);
+        assert.deepEqual(names.traceDerived, ["ServiceErrorRateHigh", "ServiceLatencyHigh", "ServiceTailLatencyHigh"]);
         const rules = alertmanagerConfig(full, names).inhibit_rules;
         assert.ok(rules.some((r) => r.target_matchers.some((m) => m.includes("ContainerOOMKilled"))));
     });
@@ -334,5 +338,21 @@ describe("alertmanager configuration: inhibitions in a real Alertmanager", () =>
         assert.equal(state.get("ClusterTracesStopped/edge-b"), false);
         assert.equal(state.get("NodeConditionPressure/hub"), false);
         assert.equal(state.get("KubeAPIDown/hub"), false);
+    });
+
+    it("hides them as well while every API server instance of the cluster fails its scrapes", async () => {
+        await post([
+            { alertname: "APIServerAllInstancesDown", cluster: "edge-c", severity: "critical" },
+            {
+                alertname: "ContainerOOMKilled",
+                cluster: "edge-c",
+                severity: "warning",
+                category: "app",
+                namespace: "shop",
+            },
+        ]);
+        const state = await inhibited((s) => s.get("ContainerOOMKilled/edge-c") === true);
+        assert.equal(state.get("ContainerOOMKilled/edge-c"), true);
+        assert.equal(state.get("APIServerAllInstancesDown/edge-c"), false);
     });
 });

@@ -11,14 +11,22 @@ import {
     allAlerts,
     certificateRules,
     clusterRuleGroups,
+    COMPLEMENTED_DEFAULT_ALERTS,
+    defaultRulesState,
+    DROPPED_DEFAULT_ALERTS,
+    durationSeconds,
     fleetRuleGroups,
     isAlert,
+    KPS_RULE_FILES,
     REPLACED_DEFAULT_ALERTS,
+    REPORT_SERIES,
     ruleFile,
     type AlertRule,
+    type RecordingRule,
     type RuleGroup,
 } from "../alerts";
 import { alertDocs } from "../alerts/docs";
+import { KPS_CHART_DEFAULTS } from "../alerts/kps-defaults";
 import { FLEET_RULES_CONFIGMAP, FLEET_RULES_FILE } from "../components/alerting";
 import {
     ALERTMANAGER_CONFIG_KEY,
@@ -27,20 +35,31 @@ import {
     RECEIVER_CREDENTIALS_SECRET,
 } from "../components/alertmanager-config";
 import { kpsValues } from "../components/metrics-values";
+import { charts } from "../components/versions";
 import { SEVERITIES } from "../config";
 import { STACK_METRICS } from "../dashboards";
 import { locateBinaries } from "../scripts/lib/harness/processes";
 import { reveal } from "../scripts/lib/mock-engine";
 import { renderStack, type RenderResult } from "../scripts/lib/render";
 import { Secret } from "../scripts/lib/values";
-import { ALERT_CASES, CASE_CERTIFICATE, type AlertCase } from "./alert-cases";
+import {
+    ALERT_CASES,
+    CASE_CERTIFICATE,
+    ONSET_CASES,
+    RECORDING_CASES,
+    type AlertCase,
+    type OnsetCase,
+    type RecordingCase,
+} from "./alert-cases";
 import { fixture, mainConfig, projectDir, tempDir, testSub } from "./helpers";
 import { parsePromql } from "./promql";
 
 /**
  * The stack's alert rules: their shape, their runbooks, the metrics they read, and their
- * behaviour, proven by the real promtool: every rule file checks, and every alert has cases that
- * fire (with the exact summary and description) and cases that stay silent.
+ * behaviour, proven by the real promtool: every rule file checks, every alert has cases that
+ * fire (with the exact summary and description) and cases that stay silent, every alert whose
+ * runbook states its timing fires exactly then, and every recording rule records what it should
+ * from all the series its exporter exposes side by side.
  */
 
 type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- rendered resource data
@@ -70,6 +89,51 @@ const kpsAlerts = JSON.parse(
     fs.readFileSync(fixture("kps-rules/kube-prometheus-stack-88.5.3-alerts.json"), "utf8"),
 ) as Record<string, string[]>;
 const kpsNames = new Set(Object.values(kpsAlerts).flat());
+
+interface FixtureRuleFile {
+    file: string;
+    toggle: string;
+    needs: string[];
+    droppedWith: string[];
+    alerts: string[];
+    alertNeeds?: Record<string, string[]>;
+    recordingRules: number;
+}
+const kpsRuleFiles = JSON.parse(
+    fs.readFileSync(fixture("kps-rules/kube-prometheus-stack-88.5.3-rule-files.json"), "utf8"),
+) as { chartDefaults: { unsetToggles: string[]; enabled: Record<string, boolean> }; files: FixtureRuleFile[] };
+
+/** The stack's kube-prometheus-stack values for a main or sub configuration. */
+const helmValues = (config: typeof main | typeof sub) =>
+    kpsValues({ config, agentsNamespace: "observability-agents" }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Helm values
+
+/** Alerts whose runbook states their timing, each proven by an onset case. */
+const TIMED = [
+    "ControlPlaneComponentDown",
+    "ControlPlaneComponentAbsent",
+    "APIServerAllInstancesDown",
+    "TraceGatewayRefusingSpans",
+    "TraceGatewayDroppingSpans",
+    "TraceGatewayExportFailing",
+    "ServiceTailLatencyHigh",
+    "RollupEvaluationFailing",
+];
+
+/** Every recording rule of the rule files, with the file it is in. */
+const records = Object.entries(FILES).flatMap(([file, f]) =>
+    f.groups.flatMap((g) => g.rules.filter((r): r is RecordingRule => !isAlert(r)).map((r) => ({ file, rule: r }))),
+);
+
+/**
+ * The metric names an expression reads: by name, and every name of the catalog a `__name__`
+ * regex matches.
+ */
+function metricsRead(expr: string): string[] {
+    const byRegex = [...expr.matchAll(/__name__\s*=~\s*"([^"]+)"/g)].flatMap(([, pattern]) =>
+        [...STACK_METRICS].filter((m) => new RegExp(`^(?:${pattern})$`).test(m)),
+    );
+    return [...new Set([...parsePromql(expr).metrics, ...byRegex])];
+}
 
 function promqlOf(alert: AlertRule): string[] {
     return [alert.expr, ...alert.runbook.diagnosis];
@@ -163,11 +227,85 @@ describe("alerts: definitions", () => {
 
 describe("alerts: kube-prometheus-stack defaults", () => {
     it("turns off only default alerts that exist in the pinned chart, each replaced by one of ours", () => {
-        for (const name of Object.keys(REPLACED_DEFAULT_ALERTS)) assert.ok(kpsNames.has(name), name);
-        const values = kpsValues({ config: main, agentsNamespace: "observability-agents" }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Helm values
+        for (const [name, { by }] of Object.entries(REPLACED_DEFAULT_ALERTS)) {
+            assert.ok(kpsNames.has(name), name);
+            assert.ok(byName.has(by), `${name} is replaced by ${by}, which the stack does not define`);
+        }
+        const values = helmValues(main);
         assert.deepEqual(Object.keys(values.defaultRules.disabled).sort(), Object.keys(REPLACED_DEFAULT_ALERTS).sort());
         assert.equal(values.defaultRules.create, true);
-        assert.ok(byName.has("ControlPlaneComponentDown") && byName.has("NodeConditionPressure"));
+        for (const { by } of Object.values(COMPLEMENTED_DEFAULT_ALERTS)) assert.ok(byName.has(by), by);
+    });
+
+    it("knows the pinned chart's rule files as the facts taken from the chart record them", () => {
+        assert.equal(charts.kubePrometheusStack.version, "88.5.3", "refresh alerts/kps-defaults.ts and the fixtures");
+        assert.deepEqual(
+            KPS_RULE_FILES.map((f) => ({
+                file: f.file,
+                toggle: f.toggle,
+                needs: [...(f.needs ?? [])],
+                droppedWith: [...(f.droppedWith ?? [])],
+                alerts: [...f.alerts],
+                ...(f.alertNeeds !== undefined ? { alertNeeds: f.alertNeeds } : {}),
+                recordingRules: f.recordingRules,
+            })),
+            kpsRuleFiles.files,
+        );
+        assert.deepEqual(KPS_CHART_DEFAULTS, kpsRuleFiles.chartDefaults);
+        // The two fixtures agree: the alerts of each toggle's files are the alerts listed under it.
+        const byToggle = new Map<string, string[]>();
+        for (const f of kpsRuleFiles.files) byToggle.set(f.toggle, [...(byToggle.get(f.toggle) ?? []), ...f.alerts]);
+        assert.deepEqual(
+            [...byToggle].map(([t, a]) => [t, [...a].sort()]).sort(),
+            Object.entries(kpsAlerts)
+                .map(([t, a]) => [t, [...a].sort()])
+                .sort(),
+        );
+    });
+
+    it("drops a file whose condition checks a disabled alert, and only then", () => {
+        const names = (state: ReturnType<typeof defaultRulesState>, wanted: string) =>
+            [...state.alerts].filter(([, a]) => a.state === wanted).map(([n]) => n);
+        const none = defaultRulesState({ defaultRules: { create: true, rules: {}, disabled: {} } });
+        assert.deepEqual(names(none, "disabled"), []);
+        assert.equal(none.alerts.get("KubeSchedulerInstanceUnreachable")?.state, "kept");
+        // The chart leaves four recording files unset, and Windows off.
+        assert.deepEqual(
+            none.files.filter((f) => !f.rendered).map((f) => f.file.file),
+            [
+                "k8s.rules.container_cpu_limits",
+                "k8s.rules.container_cpu_requests",
+                "k8s.rules.container_memory_limits",
+                "k8s.rules.container_memory_requests",
+                "windows.node.rules",
+                "windows.pod.rules",
+            ],
+        );
+        const one = defaultRulesState({ defaultRules: { disabled: { KubeSchedulerDown: true, KubeAPIDown: true } } });
+        assert.equal(one.alerts.get("KubeSchedulerDown")?.state, "disabled");
+        assert.equal(one.alerts.get("KubeSchedulerInstanceUnreachable")?.state, "dropped-with-file");
+        // KubeAPIDown is checked alert by alert: its file stays.
+        assert.equal(one.alerts.get("KubeAPIDown")?.state, "disabled");
+        assert.equal(one.alerts.get("KubeAPIInstanceUnreachable")?.state, "kept");
+    });
+
+    it("says for every default alert it turns off what replaces it or why it is dropped, on both roles", () => {
+        for (const config of [main, sub]) {
+            const state = defaultRulesState(helmValues(config));
+            const off = [...state.alerts].filter(([, a]) => a.state === "disabled" || a.state === "dropped-with-file");
+            assert.deepEqual(
+                off.map(([n]) => n).sort(),
+                [...Object.keys(REPLACED_DEFAULT_ALERTS), ...Object.keys(DROPPED_DEFAULT_ALERTS)].sort(),
+            );
+            for (const name of Object.keys(DROPPED_DEFAULT_ALERTS)) assert.ok(kpsNames.has(name), name);
+            for (const name of [
+                "PrometheusRuleFailures",
+                "KubeAPIDown",
+                "TargetDown",
+                ...Object.keys(COMPLEMENTED_DEFAULT_ALERTS),
+            ])
+                assert.equal(state.alerts.get(name)?.state, "kept", name);
+        }
     });
 
     it("inhibits application alerts by names the pinned chart defines", () => {
@@ -176,7 +314,7 @@ describe("alerts: kube-prometheus-stack defaults", () => {
     });
 
     it("keeps the default groups the coverage relies on", () => {
-        const values = kpsValues({ config: main, agentsNamespace: "observability-agents" }) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Helm values
+        const values = helmValues(main);
         for (const [toggle, alert] of [
             ["kubernetesSystem", "KubeNodeNotReady"],
             ["kubernetesSystem", "KubeletDown"],
@@ -186,6 +324,8 @@ describe("alerts: kube-prometheus-stack defaults", () => {
             ["kubernetesApps", "KubePodCrashLooping"],
             ["kubernetesStorage", "KubePersistentVolumeFillingUp"],
             ["prometheus", "PrometheusRemoteWriteBehind"],
+            ["prometheus", "PrometheusRuleFailures"],
+            ["general", "TargetDown"],
             ["general", "Watchdog"],
         ] as const) {
             assert.ok(kpsAlerts[toggle]?.includes(alert), `${alert} in ${toggle}`);
@@ -232,39 +372,140 @@ describe("alerts: runbooks and reference", () => {
         }
         for (const name of Object.keys(REPLACED_DEFAULT_ALERTS)) assert.ok(page.includes(`\`${name}\``), name);
     });
+
+    it("says in docs/alerts.md, for every alert of the chart, whether it is kept, replaced, dropped or not rendered", () => {
+        const page = docs.get("docs/alerts.md") ?? "";
+        const section = page.slice(page.indexOf("## kube-prometheus-stack defaults"));
+        const parts = new Map(
+            section
+                .split("\n### ")
+                .slice(1)
+                .map((part) => [part.slice(0, part.indexOf("\n")), part] as const),
+        );
+        const fates = ["Kept", "Replaced", "Dropped", "Not rendered"];
+        assert.deepEqual(
+            [...parts.keys()].filter((k) => fates.includes(k)),
+            fates,
+        );
+        const replaced = new Set(Object.keys(REPLACED_DEFAULT_ALERTS));
+        const dropped = new Set(Object.keys(DROPPED_DEFAULT_ALERTS));
+        for (const name of kpsNames) {
+            const where = fates.filter((fate) => (parts.get(fate) ?? "").includes(`\`${name}\``));
+            const expected = replaced.has(name) ? "Replaced" : dropped.has(name) ? "Dropped" : "Kept";
+            assert.deepEqual(where, [expected], name);
+        }
+        // The 139 alerts of the chart, five of them turned off.
+        assert.match(
+            section,
+            new RegExp(`${kpsNames.size - replaced.size - dropped.size} of the chart's ${kpsNames.size} alerts run`),
+        );
+        for (const name of Object.keys(COMPLEMENTED_DEFAULT_ALERTS)) {
+            assert.ok((parts.get("Kept, with a gap the stack's alerts fill") ?? "").includes(`\`${name}\``), name);
+        }
+    });
+
+    it("states in the runbook how long after its condition starts each timed alert fires", () => {
+        for (const name of TIMED) {
+            const alert = byName.get(name);
+            assert.ok(alert?.timing !== undefined, `${name} has no timing`);
+            const earliest = durationSeconds(alert.timing.detection) + durationSeconds(alert.for);
+            const spoken = (s: number) =>
+                s < 60 ? `${s}s` : s % 60 === 0 ? `${s / 60}m` : `${Math.floor(s / 60)}m ${s % 60}s`;
+            const runbook = docs.get(`docs/runbooks/${name}.md`) ?? "";
+            // From the first scrape (30 s) and the first evaluation (30 s) on.
+            assert.ok(
+                runbook.includes(`## Timing`) &&
+                    runbook.includes(`fires ${spoken(earliest)} to ${spoken(earliest + 60)} after`),
+                `${name}: ${runbook.slice(runbook.indexOf("## Timing"))}`,
+            );
+        }
+    });
 });
 
 // ---------------------------------------------------------------------------------------------
 // promtool
 
 interface PromtoolTest {
+    name: string;
     interval: string;
     input_series: { series: string; values: string }[];
-    alert_rule_test: { eval_time: string; alertname: string; exp_alerts: unknown[] }[];
+    alert_rule_test?: { eval_time: string; alertname: string; exp_alerts: unknown[] }[];
+    promql_expr_test?: { expr: string; eval_time: string; exp_samples: { labels: string; value: number }[] }[];
+}
+
+const inputSeries = (series: Record<string, string>) =>
+    Object.entries(series).map(([name, values]) => ({ series: name, values }));
+
+function expectedAlerts(alert: AlertRule, fires: AlertCase["fires"]) {
+    return fires.map((f) => ({
+        exp_labels: { ...f.labels, severity: alert.severity, category: alert.category, ...alert.labels },
+        exp_annotations: {
+            summary: f.summary,
+            description: f.description,
+            runbook_url: `${BASE}/${alert.alert}.md`,
+        },
+    }));
+}
+
+function alertOf(c: { alert: string; name: string }): AlertRule {
+    const alert = byName.get(c.alert);
+    if (alert === undefined) throw new Error(`case '${c.name}' is for unknown alert ${c.alert}`);
+    return alert;
 }
 
 function promtoolTest(c: AlertCase, interval: string): PromtoolTest {
-    const alert = byName.get(c.alert);
-    if (alert === undefined) throw new Error(`case '${c.name}' is for unknown alert ${c.alert}`);
+    const alert = alertOf(c);
     return {
+        name: c.name,
         interval,
-        input_series: Object.entries(c.series).map(([series, values]) => ({ series, values })),
+        input_series: inputSeries(c.series),
+        alert_rule_test: [{ eval_time: c.at, alertname: c.alert, exp_alerts: expectedAlerts(alert, c.fires) }],
+    };
+}
+
+/**
+ * An onset case as promtool tests: still pending one evaluation before the runbook's earliest
+ * instant (`start` + detection + `for`), firing at it.
+ */
+function onsetTest(c: OnsetCase, interval: string): PromtoolTest {
+    const alert = alertOf(c);
+    if (alert.timing === undefined) throw new Error(`${c.alert} states no timing`);
+    const fires = durationSeconds(c.start) + durationSeconds(alert.timing.detection) + durationSeconds(alert.for);
+    return {
+        name: c.name,
+        interval,
+        input_series: inputSeries(c.series),
         alert_rule_test: [
+            { eval_time: `${fires - durationSeconds(interval)}s`, alertname: c.alert, exp_alerts: [] },
+            { eval_time: `${fires}s`, alertname: c.alert, exp_alerts: expectedAlerts(alert, c.fires) },
+        ],
+    };
+}
+
+/** A series selector as promtool prints it, `{__name__="n", a="b"}`, from a name and labels. */
+function selector(name: string, labels: Record<string, string>): string {
+    const pairs = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+    return `${name}{${pairs.join(", ")}}`;
+}
+
+function recordingTest(c: RecordingCase, interval: string): PromtoolTest {
+    return {
+        name: c.name,
+        interval: c.interval ?? interval,
+        input_series: inputSeries(c.series),
+        promql_expr_test: [
             {
+                expr: c.record,
                 eval_time: c.at,
-                alertname: c.alert,
-                exp_alerts: c.fires.map((f) => ({
-                    exp_labels: { ...f.labels, severity: alert.severity, category: alert.category, ...alert.labels },
-                    exp_annotations: {
-                        summary: f.summary,
-                        description: f.description,
-                        runbook_url: `${BASE}/${c.alert}.md`,
-                    },
-                })),
+                exp_samples: c.samples.map((s) => ({ labels: selector(c.record, s.labels), value: s.value })),
             },
         ],
     };
 }
+
+/** Groups with their recording rules only: what a recording case checks, no alert writing ALERTS. */
+const recordingOnly = (groups: readonly RuleGroup[]): RuleGroup[] =>
+    groups.map((g) => ({ ...g, rules: g.rules.filter((r) => !isAlert(r)) })).filter((g) => g.rules.length > 0);
 
 describe("alerts: promtool", () => {
     const work = tempDir("alerts-promtool");
@@ -280,24 +521,33 @@ describe("alerts: promtool", () => {
         return file;
     };
 
-    /** Runs every case of one rule file through `promtool test rules`. */
-    const runCases = (name: string, groups: readonly RuleGroup[], evaluationInterval: string, cases: AlertCase[]) => {
+    /** Runs promtool tests against one rule file. */
+    const runTests = (
+        name: string,
+        groups: readonly RuleGroup[],
+        evaluationInterval: string,
+        tests: PromtoolTest[],
+    ) => {
         const rules = writeRules(name, groups);
-        const interval = evaluationInterval;
         const file = path.join(work, `${name}.test.yml`);
         fs.writeFileSync(
             file,
             stringify(
-                {
-                    rule_files: [path.basename(rules)],
-                    evaluation_interval: evaluationInterval,
-                    tests: cases.map((c) => promtoolTest(c, interval)),
-                },
+                { rule_files: [path.basename(rules)], evaluation_interval: evaluationInterval, tests },
                 { lineWidth: 0 },
             ),
         );
         return spawnSync(promtool, ["test", "rules", file], { encoding: "utf8", cwd: work });
     };
+
+    /** Runs every case of one rule file through `promtool test rules`. */
+    const runCases = (name: string, groups: readonly RuleGroup[], evaluationInterval: string, cases: AlertCase[]) =>
+        runTests(
+            name,
+            groups,
+            evaluationInterval,
+            cases.map((c) => promtoolTest(c, evaluationInterval)),
+        );
 
     it("accepts every generated rule file: both roles' cluster rules, the certificates, the fleet rules", () => {
         const files = [
@@ -345,6 +595,109 @@ describe("alerts: promtool", () => {
             assert.match(result.stdout, /SUCCESS/);
         });
     }
+
+    it("has an onset case for every alert whose runbook states its timing, and nothing else", () => {
+        const timed = alerts.filter((a) => a.timing !== undefined).map((a) => a.alert);
+        assert.deepEqual([...timed].sort(), [...TIMED].sort());
+        assert.deepEqual([...new Set(ONSET_CASES.map((c) => c.alert))].sort(), [...TIMED].sort());
+    });
+
+    for (const [name, { groups, evaluationInterval }] of Object.entries(FILES)) {
+        const cases = ONSET_CASES.filter((c) => fileOf.get(c.alert) === name);
+        if (cases.length === 0) continue;
+        it(`fires the ${name} rules when their runbooks say: pending one evaluation before, firing then`, () => {
+            const result = runTests(
+                `${name}-onset`,
+                groups,
+                evaluationInterval,
+                cases.map((c) => onsetTest(c, evaluationInterval)),
+            );
+            assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+        });
+    }
+
+    it("has a case for every recording rule that feeds every metric the rule reads at once", () => {
+        for (const { rule } of records) {
+            const cases = RECORDING_CASES.filter((c) => c.record === rule.record);
+            const read = metricsRead(rule.expr);
+            const full = cases.filter((c) => {
+                const fed = new Set(Object.keys(c.series).map((series) => parsePromql(series).metrics[0]));
+                return read.every((metric) => fed.has(metric));
+            });
+            assert.ok(full.length > 0, `${rule.record}: no case feeds all of ${read.join(", ")}`);
+        }
+        const known = new Set(records.map((r) => r.rule.record));
+        for (const c of RECORDING_CASES) assert.ok(known.has(c.record), `case for unknown record ${c.record}`);
+        // Every roll-up of the report among them.
+        for (const name of Object.values(REPORT_SERIES)) assert.ok(known.has(name), name);
+        // Control: a name regex counts every catalog name it matches.
+        assert.deepEqual(
+            metricsRead('increase({__name__=~"otelcol_exporter_(send|enqueue)_failed_spans"}[1h])').sort(),
+            ["otelcol_exporter_enqueue_failed_spans", "otelcol_exporter_send_failed_spans"],
+        );
+    });
+
+    for (const [name, { groups, evaluationInterval }] of Object.entries(FILES)) {
+        it(`records what every recording rule of the ${name} rules should`, () => {
+            const held = new Set(records.filter((r) => r.file === name).map((r) => r.rule.record));
+            const cases = RECORDING_CASES.filter((c) => held.has(c.record));
+            assert.ok(cases.length > 0);
+            const result = runTests(
+                `${name}-records`,
+                recordingOnly(groups),
+                evaluationInterval,
+                cases.map((c) => recordingTest(c, evaluationInterval)),
+            );
+            assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+        });
+    }
+
+    it("fails to evaluate a roll-up over several counters by a name regex, on the same cases (control)", () => {
+        const cases = RECORDING_CASES.filter((c) => c.record === REPORT_SERIES.spansDropped);
+        const group: RuleGroup = {
+            name: "regex",
+            placement: "cluster",
+            rules: [
+                {
+                    record: REPORT_SERIES.spansDropped,
+                    expr: 'sum by (cluster) (increase({__name__=~"otelcol_exporter_(?:send|enqueue)_failed_spans"}[1h]))',
+                },
+            ],
+        };
+        const result = runTests(
+            "regex",
+            [group],
+            "1m",
+            cases.map((c) => recordingTest(c, "1m")),
+        );
+        assert.notEqual(result.status, 0);
+        assert.match(`${result.stdout}${result.stderr}`, /same labelset/);
+    });
+
+    it("misses a component gone from one cluster with a bare absent() over the fleet's data (control)", () => {
+        const [health] = clusterRuleGroups(main);
+        assert.ok(health !== undefined);
+        const bare: RuleGroup = {
+            ...health,
+            rules: health.rules.map((r) =>
+                isAlert(r) && r.alert === "ControlPlaneComponentAbsent"
+                    ? {
+                          ...r,
+                          expr:
+                              'label_replace(absent(kube_pod_status_ready{namespace="kube-system", condition="true", pod=~"kube-scheduler-.+"} == 1),' +
+                              ' "component", "kube-scheduler", "", "") * on () group_left () count(kube_node_role{role="control-plane"})',
+                      }
+                    : r,
+            ),
+        };
+        const fleetCase = ALERT_CASES.filter(
+            (c) => c.alert === "ControlPlaneComponentAbsent" && c.name.includes("edge-a"),
+        );
+        assert.equal(fleetCase.length, 1);
+        assert.equal(runCases("as-one-cluster", [health], "1m", fleetCase).status, 0);
+        const result = runCases("bare-absent", [bare], "1m", fleetCase);
+        assert.notEqual(result.status, 0, result.stdout);
+    });
 
     it("fails the cases when a rule stops firing or a description changes (control)", () => {
         const [first] = FILES.cluster?.groups ?? [];

@@ -6,10 +6,12 @@ import { before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 
 import { lookupBundle, type FleetBundle } from "../components/fleet-bundle";
+import { withFleetRunbookBase } from "../components/main-stack";
 import { fakePem, reveal, type ResourceRecord } from "../scripts/lib/mock-engine";
 import { renderStack, type RenderResult } from "../scripts/lib/render";
 import { Secret } from "../scripts/lib/values";
-import { fixture, projectDir, renderCli, tempDir } from "./helpers";
+import type { SubConfig } from "../config";
+import { fixture, projectDir, renderCli, tempDir, testSub } from "./helpers";
 
 /**
  * The contract between main and its sub stacks: main exports one secret bundle per sub cluster
@@ -218,5 +220,53 @@ describe("cross-stack: checking a bundle", () => {
             ok: false,
             problem: "expected the bundle under 'edge-b' to identify 'edge-b', found 'edge-a'",
         });
+    });
+});
+
+describe("cross-stack: runbook links of sub clusters' alerts", () => {
+    const base = "https://git.acme.test/platform/observability/-/blob/main/docs/runbooks";
+    const runbookUrls = (result: RenderResult): string[] =>
+        result.records
+            .filter((r) => r.type === "kubernetes:monitoring.coreos.com/v1:PrometheusRule")
+            .flatMap(
+                (r) =>
+                    (reveal(r.inputs) as { spec: { groups: { rules: { annotations?: Record<string, string> }[] }[] } })
+                        .spec.groups,
+            )
+            .flatMap((g) => g.rules)
+            .map((rule) => rule.annotations?.runbook_url)
+            .filter((url): url is string => url !== undefined);
+
+    it("takes main's base when the sub sets none, since its alerts reach main's receivers", async () => {
+        const dir = tempDir("runbook-base");
+        const mainFile = path.join(dir, "Pulumi.main.yaml");
+        const example = parse(fs.readFileSync(path.join(projectDir, "Pulumi.main.yaml"), "utf8")) as {
+            config: Record<string, unknown>;
+        };
+        example.config["observability:alerting"] = { runbookBaseUrl: base };
+        fs.writeFileSync(mainFile, stringify(example));
+        const sub = await renderStack({ projectDir, stack: "sub", mainStackFile: mainFile });
+        const urls = runbookUrls(sub);
+        assert.ok(urls.length > 10, `${urls.length} runbook links`);
+        for (const url of urls) assert.ok(url.startsWith(`${base}/`), url);
+        // Control: against the example main, whose base is the relative default, they stay relative.
+        const plain = runbookUrls(await renderStack({ projectDir, stack: "sub" }));
+        assert.ok(
+            plain.every((url) => url.startsWith("docs/runbooks/")),
+            plain[0],
+        );
+    });
+
+    const sub = (extra: Record<string, unknown> = {}): SubConfig => {
+        const config = testSub(extra);
+        assert.ok(config.role === "sub");
+        return config;
+    };
+
+    it("keeps a sub's own base over main's", () => {
+        const own = withFleetRunbookBase(sub({ alerting: { runbookBaseUrl: "https://wiki.acme.test/rb" } }), base);
+        assert.equal(own.alerting.runbookBaseUrl, "https://wiki.acme.test/rb");
+        assert.equal(withFleetRunbookBase(sub(), base).alerting.runbookBaseUrl, base);
+        assert.equal(withFleetRunbookBase(sub(), undefined).alerting.runbookBaseUrl, "docs/runbooks");
     });
 });

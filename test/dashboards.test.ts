@@ -92,13 +92,15 @@ const promqlQueries = all.filter((q) => q.datasource === DATASOURCE_UIDS.metrics
 const logqlQueries = all.filter((q) => q.datasource === DATASOURCE_UIDS.logs);
 
 describe("dashboards: structure", () => {
-    it("builds the fleet overview, the pipeline health and the Talos dashboards, each with a fixed UID", () => {
+    it("builds the fleet overview, pipeline health, Talos, cluster drill-down and traces dashboards, each with a fixed UID", () => {
         assert.deepEqual(
             dashboards.map((d) => [d.file, d.json.uid, d.folder]),
             [
                 ["fleet-overview.json", "obs-fleet", FOLDERS.fleet],
                 ["pipeline-health.json", "obs-pipeline", FOLDERS.fleet],
                 ["talos.json", "obs-talos", FOLDERS.fleet],
+                ["cluster.json", "obs-cluster", FOLDERS.fleet],
+                ["traces.json", "obs-traces", FOLDERS.fleet],
             ],
         );
     });
@@ -109,7 +111,8 @@ describe("dashboards: structure", () => {
             assert.ok(variable, `${d.file} has no cluster variable`);
             assert.equal(variable.datasource.uid, DATASOURCE_UIDS.metrics);
             assert.equal(variable.multi, true);
-            assert.equal(variable.allValue, ".*");
+            // "All" must not match the empty string: Loki refuses `{cluster=~".*"}`.
+            assert.equal(variable.allValue, ".+");
             assert.match(variable.definition, /^label_values\(up, cluster\)$/);
         }
     });
@@ -123,7 +126,7 @@ describe("dashboards: structure", () => {
                 assert.ok((panel.targets ?? []).length > 0, `${d.file} / ${panel.title} has no query`);
             }
         }
-        assert.ok(promqlQueries.length >= 40, `only ${promqlQueries.length} PromQL queries`);
+        assert.ok(promqlQueries.length >= 70, `only ${promqlQueries.length} PromQL queries`);
         assert.ok(logqlQueries.length >= 4, `only ${logqlQueries.length} LogQL queries`);
     });
 
@@ -138,10 +141,112 @@ describe("dashboards: structure", () => {
     });
 });
 
+describe("dashboards: what the on-call opens first, linked from the fleet overview", () => {
+    const byUid = (uid: string) => {
+        const found = dashboards.find((d) => d.json.uid === uid);
+        assert.ok(found, uid);
+        return found;
+    };
+    const panelsOf = (uid: string) => (byUid(uid).json.panels ?? []) as Values[];
+    const exprsOf = (uid: string) => all.filter((q) => q.dashboard === byUid(uid).file).map((q) => q.expr);
+
+    it("links the fleet overview to the drill-down and the traces view, carrying the time range and `cluster`", () => {
+        const links = (byUid("obs-fleet").json.links ?? []) as Values[];
+        for (const uid of ["obs-cluster", "obs-traces"]) {
+            const link = links.find((l) => l.url === `/d/${uid}`);
+            assert.ok(link, `no header link to ${uid}`);
+            assert.equal(link.type, "link");
+            assert.equal(link.includeVars, true);
+            assert.equal(link.keepTime, true);
+            // Not hidden in the controls menu.
+            assert.equal(link.placement, undefined);
+        }
+    });
+
+    it("links each per-cluster series of the fleet overview to that cluster's drill-down or traces", () => {
+        const dataLinks = panelsOf("obs-fleet").flatMap((p) =>
+            ((p.fieldConfig?.defaults?.links ?? []) as Values[]).map((l): [string, string] => [
+                String(p.title),
+                String(l.url),
+            ]),
+        );
+        const toCluster = dataLinks.filter(([, url]) => url.startsWith("/d/obs-cluster?var-cluster=${__"));
+        const toTraces = dataLinks.filter(([, url]) =>
+            url.startsWith("/d/obs-traces?var-cluster=${__field.labels.cluster}"),
+        );
+        assert.ok(toCluster.length >= 3, JSON.stringify(dataLinks));
+        assert.deepEqual(
+            toTraces.map(([title]) => title),
+            ["Spans shipped per cluster"],
+        );
+        for (const [, url] of dataLinks) assert.ok(url.endsWith("&${__url_time_range}"), url);
+        // Tables link by the row's field, series by their label.
+        const table = dataLinks.find(([title]) => title === "Alerts firing by cluster and severity");
+        assert.match(table?.[1] ?? "", /var-cluster=\$\{__data\.fields\.cluster\}/);
+        const stat = panelsOf("obs-fleet").find((p) => p.title === "Nodes not ready");
+        assert.match(String(stat?.links?.[0]?.url), /^\/d\/obs-cluster\?\$\{cluster:queryparam\}&/);
+    });
+
+    it("drills into one cluster: nodes, workloads, pods, volumes, control plane", () => {
+        const rows = panelsOf("obs-cluster")
+            .filter((p) => p.type === "row")
+            .map((p) => p.title);
+        assert.deepEqual(rows, ["Nodes", "Workloads", "Pods", "Volumes", "Control plane"]);
+        const exprs = exprsOf("obs-cluster").join("\n");
+        for (const needle of [
+            'kube_node_status_condition{cluster=~"$cluster", condition="Ready", status="true"}',
+            "node_cpu_seconds_total",
+            "kube_deployment_spec_replicas",
+            "kube_statefulset_status_replicas_ready",
+            "kube_daemonset_status_number_ready",
+            'phase="Pending"',
+            'reason="CrashLoopBackOff"',
+            "kube_pod_container_status_restarts_total",
+            "kubelet_volume_stats_used_bytes",
+            "kube_persistentvolumeclaim_status_phase",
+            "apiserver|kube-scheduler|kube-controller-manager|kube-etcd",
+            "etcd_server_has_leader",
+        ]) {
+            assert.ok(exprs.includes(needle), `the drill-down has no query with ${needle}`);
+        }
+    });
+
+    it("shows traces: Tempo's service graph, RED per service from span metrics, traces to open", () => {
+        const panels = panelsOf("obs-traces");
+        const graph = panels.find((p) => p.type === "nodeGraph");
+        assert.ok(graph, "no node graph");
+        assert.equal(graph.datasource.uid, DATASOURCE_UIDS.traces);
+        assert.equal(graph.targets[0].queryType, "serviceMap");
+        assert.equal(graph.targets[0].datasource.uid, DATASOURCE_UIDS.traces);
+        const exprs = exprsOf("obs-traces").join("\n");
+        assert.ok(exprs.includes('traces_spanmetrics_calls_total{cluster=~"$cluster"'));
+        assert.ok(exprs.includes('status_code="STATUS_CODE_ERROR"'));
+        assert.ok(exprs.includes('traces_spanmetrics_latency_bucket{cluster=~"$cluster"'));
+        const searches = panels.flatMap((p) => (p.targets ?? []) as Values[]).filter((t) => t.queryType === "traceql");
+        assert.ok(searches.length >= 2);
+        for (const t of searches) assert.equal(t.datasource.uid, DATASOURCE_UIDS.traces);
+    });
+
+    it("links the new dashboards back to the fleet overview", () => {
+        for (const uid of ["obs-cluster", "obs-traces"]) {
+            const links = (byUid(uid).json.links ?? []) as Values[];
+            assert.ok(
+                links.some((l) => l.url === "/d/obs-fleet" && l.includeVars === true),
+                uid,
+            );
+        }
+    });
+});
+
 describe("dashboards: PromQL", () => {
     it("parses every expression with Prometheus' grammar", () => {
         for (const q of promqlQueries) {
             assert.equal(parsePromql(q.expr).errors, 0, `${q.dashboard} / ${q.panel}: ${q.expr}`);
+        }
+        // Every panel title is unique within its dashboard: the data cases are keyed by it.
+        for (const d of dashboards) {
+            const titles = ((d.json.panels ?? []) as Values[]).filter((p) => p.type !== "row").map((p) => p.title);
+            assert.equal(new Set(titles).size, titles.length, d.file);
         }
         // Control: the parser reports a broken expression.
         assert.ok(parsePromql("sum(rate(up[5m])").errors > 0);
@@ -237,7 +342,7 @@ describe("dashboards: as the main stack declares them", () => {
                 r.type === "kubernetes:core/v1:ConfigMap" &&
                 (r.inputs as Values).metadata.labels?.[DASHBOARD_LABEL.key] === DASHBOARD_LABEL.value,
         );
-        assert.equal(maps.length, 3);
+        assert.equal(maps.length, 5);
         for (const map of maps) {
             const inputs = map.inputs as Values;
             assert.equal(inputs.metadata.annotations[FOLDER_ANNOTATION], FOLDERS.fleet);
@@ -250,10 +355,12 @@ describe("dashboards: as the main stack declares them", () => {
 
     it("shows each dashboard as its own JSON file in the render", () => {
         const files = [...result.files.keys()].filter((f) => f.startsWith("dashboards/"));
-        assert.deepEqual(files, [
+        assert.deepEqual(files.sort(), [
+            "dashboards/cluster.json",
             "dashboards/fleet-overview.json",
             "dashboards/pipeline-health.json",
             "dashboards/talos.json",
+            "dashboards/traces.json",
         ]);
         assert.equal(JSON.parse(result.files.get("dashboards/talos.json") ?? "{}").uid, "obs-talos");
     });

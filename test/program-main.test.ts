@@ -31,9 +31,11 @@ describe("program: main stack with S3 storage", () => {
             "kubernetes:apps/v1:StatefulSet | hub-metrics-thanos-rule | obs:index:ThanosRuler::hub-metrics-thanos-rule",
             "kubernetes:batch/v1:CronJob | hub-reporter | obs:index:Reporter::hub-reporter",
             "kubernetes:core/v1:ConfigMap | hub-alert-ingest-config | obs:index:MtlsFront::hub-alert-ingest",
+            "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-cluster | obs:index:Grafana::hub-grafana",
             "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-fleet-overview | obs:index:Grafana::hub-grafana",
             "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-pipeline-health | obs:index:Grafana::hub-grafana",
             "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-talos | obs:index:Grafana::hub-grafana",
+            "kubernetes:core/v1:ConfigMap | hub-grafana-dashboard-traces | obs:index:Grafana::hub-grafana",
             "kubernetes:core/v1:ConfigMap | hub-metrics-fleet-rules | obs:index:Metrics::hub-metrics",
             "kubernetes:core/v1:ConfigMap | hub-metrics-thanos-rule-config | obs:index:ThanosRuler::hub-metrics-thanos-rule",
             "kubernetes:core/v1:ConfigMap | hub-query-gateway-config | obs:index:MtlsFront::hub-query-gateway",
@@ -123,12 +125,12 @@ describe("program: main stack with S3 storage", () => {
         // (kps, Thanos, Loki, Vector, Tempo, the trace gateway, Grafana), the ConfigMap, Deployment and
         // Service of each front (alert ingest, query gateway, trace ingest), the Ruler's ConfigMap,
         // StatefulSet, headless Service and ServiceMonitor, Vector's PodMonitor, Grafana's admin
-        // Secret and its three dashboard ConfigMaps, the Alertmanager configuration Secret, the fleet
+        // Secret and its five dashboard ConfigMaps, the Alertmanager configuration Secret, the fleet
         // rules ConfigMap, two PrometheusRules (cluster rules, certificate rules), and the remediator's
         // ConfigMap, Deployment, Service, ServiceAccount, ServiceMonitor, ClusterRole and binding, and
         // the report's ConfigMap, ServiceAccount and CronJob, and twenty-one NetworkPolicies (a default
         // deny in each namespace, one policy per brick that takes connections in the core one).
-        assert.equal(kubernetesObjects.length, 2 + 1 + 15 + 1 + 4 + 7 + 3 * 3 + 4 + 1 + 1 + 3 + 1 + 1 + 2 + 7 + 3 + 21);
+        assert.equal(kubernetesObjects.length, 2 + 1 + 15 + 1 + 4 + 7 + 3 * 3 + 4 + 1 + 1 + 5 + 1 + 1 + 2 + 7 + 3 + 21);
         for (const record of kubernetesObjects) {
             assert.match(record.provider ?? "", /[:$]pulumi:providers:kubernetes::kubernetes::/, record.name);
         }
@@ -190,6 +192,7 @@ describe("program: main stack with S3 storage", () => {
             "namespace",
             "otlpEndpoints",
             "role",
+            "runbookBaseUrl",
             "subClusterBundles",
             "subClusters",
             "talosLoggingPatch",
@@ -211,6 +214,8 @@ describe("program: main stack with S3 storage", () => {
                 namespace: "monitoring",
                 agentsNamespace: "monitoring-agents",
                 subClusters: ["edge-a", "edge-b"],
+                // No receiver in this stack: the relative default, which its subs then keep.
+                runbookBaseUrl: "docs/runbooks",
                 otlpEndpoints: {
                     grpc: "otel-gateway.monitoring.svc:4317",
                     http: "http://otel-gateway.monitoring.svc:4318",

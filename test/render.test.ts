@@ -1,9 +1,11 @@
 import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
-import { fixture, projectDir, readDocuments, renderCli, tempDir } from "./helpers";
+import { renderClock } from "../scripts/lib/render";
+import { fixture, projectDir, readDocuments, renderCli, tempDir, type CliResult } from "./helpers";
 
 /** The offline render as a user runs it: `npm run render -- --stack <name>`. */
 
@@ -15,6 +17,16 @@ function readTree(dir: string): Record<string, string> {
             .filter((name) => fs.statSync(path.join(dir, name)).isFile())
             .map((name) => [name, fs.readFileSync(path.join(dir, name), "utf8")]),
     );
+}
+
+/** `npm run render -- <args>` as package.json runs it, with variables on top of this process's. */
+function renderProcess(args: string[], env: Record<string, string>): CliResult {
+    const result = spawnSync(
+        process.execPath,
+        ["--require", "ts-node/register/transpile-only", path.join(projectDir, "scripts", "render.ts"), ...args],
+        { cwd: projectDir, encoding: "utf8", env: { ...process.env, ...env } },
+    );
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Renders are reproducible only at a fixed instant: certificate rotation depends on the date. */
@@ -64,11 +76,100 @@ for (const stack of ["main", "sub"]) {
     });
 }
 
+describe("render without --now", () => {
+    const first = path.join(tempDir("render-clock-1"), "main");
+    const second = path.join(tempDir("render-clock-2"), "main");
+    // As a user runs it twice on one commit: no --now, no SOURCE_DATE_EPOCH.
+    const env = { SOURCE_DATE_EPOCH: "" };
+    let stdout = "";
+
+    it("decides certificates at the last commit's time, so two renders of one commit are byte-identical", () => {
+        const one = renderProcess(["--stack", "main", "--out", first, "--timing"], env);
+        assert.equal(one.status, 0, one.stderr);
+        stdout = one.stdout;
+        const commit = spawnSync("git", ["log", "-1", "--format=%ct"], { cwd: projectDir, encoding: "utf8" });
+        const instant = new Date(Number(commit.stdout.trim()) * 1000).toISOString();
+        assert.match(one.stdout, new RegExp(`; certificates decided at ${instant} \\(last commit\\)\n`));
+        const two = renderProcess(["--stack", "main", "--out", second], env);
+        assert.equal(two.status, 0, two.stderr);
+        assert.deepEqual(readTree(second), readTree(first));
+    });
+
+    it("writes each dashboard once: as its JSON file, named in the ConfigMap", () => {
+        const tree = readTree(first);
+        const dashboards = Object.keys(tree).filter((name) => name.startsWith("dashboards/"));
+        assert.ok(dashboards.length > 0);
+        const resources = tree["resources.yaml"] ?? "";
+        for (const name of dashboards) {
+            const uid = (JSON.parse(tree[name] ?? "{}") as { uid?: string }).uid;
+            assert.ok(uid, name);
+            assert.equal(resources.split(`[file ${name}]`).length - 1, 1, `${name} is named once in resources.yaml`);
+            // Its JSON, as a ConfigMap value would hold it, is nowhere in resources.yaml.
+            assert.ok(!resources.includes(`"uid": "${uid}"`), `the dashboard ${uid} is not in resources.yaml as well`);
+        }
+    });
+
+    it("loads the program as the CLI does, without type checking (tsconfig.pulumi.json sets noCheck)", () => {
+        const timing = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as { typeChecked?: boolean };
+        assert.equal(timing.typeChecked, false);
+    });
+});
+
+describe("the render's clock", () => {
+    const base = { projectDir, env: {} };
+
+    it("takes --now first, then SOURCE_DATE_EPOCH, then the last commit's time", () => {
+        const epoch = { SOURCE_DATE_EPOCH: "1767592800" };
+        assert.deepEqual(renderClock({ ...base, now: "2026-01-05T06:00:00Z", env: epoch }), {
+            ms: Date.parse("2026-01-05T06:00:00Z"),
+            source: "--now",
+        });
+        assert.deepEqual(renderClock({ ...base, env: epoch }), { ms: 1767592800000, source: "SOURCE_DATE_EPOCH" });
+        const commit = spawnSync("git", ["log", "-1", "--format=%ct"], { cwd: projectDir, encoding: "utf8" });
+        assert.deepEqual(renderClock(base), { ms: Number(commit.stdout.trim()) * 1000, source: "last commit" });
+    });
+
+    it("falls back to the wall clock outside a Git checkout only", () => {
+        const before = Date.now();
+        const clock = renderClock({ projectDir: tempDir("render-no-git"), env: {} });
+        assert.equal(clock.source, "wall clock");
+        assert.ok(clock.ms >= before && clock.ms <= Date.now());
+    });
+
+    it("refuses an instant or an epoch it cannot read, as bad usage", () => {
+        const bad = renderProcess(["--stack", "main", "--out", tempDir("render-bad-epoch")], {
+            SOURCE_DATE_EPOCH: "yesterday",
+        });
+        assert.equal(bad.status, 64);
+        assert.equal(
+            bad.stderr,
+            "render: SOURCE_DATE_EPOCH: expected whole seconds since 1970-01-01, found 'yesterday'\n",
+        );
+        assert.throws(() => renderClock({ ...base, now: "5 January" }), /--now: expected an RFC 3339 instant/);
+    });
+});
+
+describe("render usage", () => {
+    it("prints its usage and exits 0 with --help", () => {
+        const result = renderCli(["--help"]);
+        assert.equal(result.status, 0);
+        assert.match(result.stdout, /^usage: npm run render -- --stack <name> \[options\]\n/);
+        assert.match(result.stdout, /--now <instant>/);
+        assert.equal(result.stderr, "");
+    });
+
+    it("exits 64 with one line on an unknown option", () => {
+        const result = renderCli(["--stack", "main", "--colour"]);
+        assert.equal(result.status, 64);
+        assert.equal(result.stderr, "render: Unknown option '--colour'; see npm run render -- --help\n");
+    });
+});
+
 describe("render failures", () => {
-    it("names the missing stack file and the stacks that exist, and writes nothing", () => {
+    it("names the missing stack file and the stacks that exist, exits 64 and writes nothing", () => {
         const out = path.join(tempDir("render-missing"), "rendered", "nope");
         const result = renderCli(["--stack", "nope", "--out", out]);
-        assert.equal(result.status, 1);
+        assert.equal(result.status, 64);
         assert.equal(
             result.stderr,
             "render: no stack file Pulumi.nope.yaml for stack 'nope'; stacks with a file here: main, sub\n",
@@ -100,10 +201,10 @@ describe("render failures", () => {
         assert.deepEqual(readTree(out), before);
     });
 
-    it("requires --stack", () => {
+    it("requires --stack, in one line", () => {
         const result = renderCli([]);
-        assert.equal(result.status, 1);
-        assert.match(result.stderr, /^render: --stack is required\nusage: npm run render -- --stack <name>/);
+        assert.equal(result.status, 64);
+        assert.equal(result.stderr, "render: --stack is required; see npm run render -- --help\n");
     });
 
     it("refuses a stack file without a config section", () => {

@@ -1,9 +1,11 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 
 import { CONFIGMAP_LIMIT_BYTES, programBundle } from "../components/program-bundle";
 import { reporterSettings } from "../components/reporter";
+import { stackDashboards } from "../dashboards";
 import { RESOURCES } from "../components/resources";
 import { images } from "../components/versions";
 import { validateConfig, type RawConfig } from "../config";
@@ -198,5 +200,77 @@ describe("report: configuration", () => {
             logs: ["LokiRetentionNotApplied"],
             traces: ["TempoRetentionFailing"],
         });
+        assert.deepEqual(settings.remediator, { namespace: "obs", service: "remediator" });
+    });
+
+    const fleet = (values: Record<string, unknown> = {}) =>
+        mainConfig({
+            cluster: { name: "hub" },
+            exposure: { domain: "obs.example.org", kind: "traefik-passthrough" },
+            storage: { kind: "filesystem" },
+            namespace: "obs",
+            ...values,
+        });
+
+    it("links Grafana at report.grafanaUrl, else grafana.rootUrl, else the port-forward it tells the reader to run", () => {
+        const portForward = reporterSettings(fleet()).links;
+        assert.equal(portForward.grafanaUrl, "http://localhost:3000");
+        assert.equal(portForward.grafanaNote, "after kubectl -n obs port-forward svc/grafana 3000:80");
+        const root = reporterSettings(fleet({ grafana: { rootUrl: "https://grafana.example.org" } })).links;
+        assert.deepEqual([root.grafanaUrl, root.grafanaNote], ["https://grafana.example.org", ""]);
+        const own = reporterSettings(
+            fleet({
+                grafana: { rootUrl: "https://grafana.example.org" },
+                report: { grafanaUrl: "https://ops.example.org/grafana" },
+            }),
+        ).links;
+        assert.deepEqual([own.grafanaUrl, own.grafanaNote], ["https://ops.example.org/grafana", ""]);
+    });
+
+    it("links a provisioned dashboard, Explore on the provisioned datasources, Alertmanager by its datasource's name", () => {
+        const config = fleet();
+        const links = reporterSettings(config).links;
+        const uids = stackDashboards(config).map((d) => d.json.uid);
+        assert.ok(uids.includes(links.clusterDashboard), `${links.clusterDashboard} in ${uids.join(", ")}`);
+        assert.deepEqual(
+            [links.metricsDatasource, links.logsDatasource, links.alertmanagerDatasource],
+            ["thanos", "loki", "Alertmanager"],
+        );
+    });
+
+    it("links runbooks under alerting.runbookBaseUrl, for the stack's own alerts, each with its page in docs/runbooks", () => {
+        const base = "https://git.example.org/platform/observability/-/blob/main/docs/runbooks";
+        const links = reporterSettings(fleet({ alerting: { runbookBaseUrl: base } })).links;
+        assert.equal(links.runbookBaseUrl, base);
+        const pages = new Set(
+            fs.readdirSync(path.join(projectDir, "docs", "runbooks")).map((f) => f.replace(/\.md$/, "")),
+        );
+        assert.ok(links.runbookAlerts.length >= 30, String(links.runbookAlerts.length));
+        for (const alert of links.runbookAlerts) assert.ok(pages.has(alert), `no docs/runbooks/${alert}.md`);
+        assert.ok(links.runbookAlerts.includes("WeeklyReportNotDelivered"));
+        assert.ok(!links.runbookAlerts.includes("KubePodCrashLooping"), "not the stack's: its runbook is its own");
+    });
+
+    it("refuses a relative runbook base once receivers deliver alerts, and a Grafana URL that is not one, naming the key", () => {
+        const receivers = [{ name: "oncall", kind: "pagerduty" }];
+        const credentials = { alertReceiverCredentials: JSON.stringify({ oncall: "routing-key" }) };
+        assert.deepEqual(problems({ alerting: { receivers } }, credentials), [
+            "observability:alerting.runbookBaseUrl: expected an absolute http(s) URL where docs/runbooks is browsable " +
+                "(the repository's web URL), since receivers (oncall) send each alert's runbook_url to mail and chat " +
+                'clients, which cannot open a relative path, found "docs/runbooks"; example: ' +
+                "https://git.example.com/platform/observability/-/blob/main/docs/runbooks",
+        ]);
+        assert.deepEqual(
+            problems(
+                { alerting: { receivers, runbookBaseUrl: "https://git.example.org/p/o/-/blob/main/docs/runbooks" } },
+                credentials,
+            ),
+            [],
+        );
+        // Without a receiver nobody is sent a runbook link: the repository path stays allowed.
+        assert.deepEqual(problems({}), []);
+        assert.deepEqual(problems({ report: { grafanaUrl: "grafana.example.org" } }), [
+            'observability:report.grafanaUrl: expected an http(s) URL, found "grafana.example.org"; example: https://grafana.example.com',
+        ]);
     });
 });
