@@ -9,10 +9,10 @@ import {
     SubCluster,
     withFleetRunbookBase,
 } from "./components";
-import { talosLoggingPatch } from "./components/logs-values";
-import { talosMachineConfigPatch } from "./components/metrics-values";
-import { gatewayEndpoints, instrumentationReference, traefikValues } from "./components/traces-values";
-import { chartDirectoryProblems } from "./components/chart-source";
+import { chartDirectoryProblems } from "./components/core/chart-source";
+import { talosLoggingPatch } from "./components/logs/values";
+import { talosMachineConfigPatch } from "./components/metrics/values";
+import { gatewayEndpoints, instrumentationReference, traefikValues } from "./components/traces/values";
 import {
     ConfigError,
     loadConfig,

@@ -8,6 +8,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 
+import { annotationKeys } from "../components/core/labels";
 import {
     INGEST,
     INGEST_SIGNALS,
@@ -15,8 +16,7 @@ import {
     nodePortServiceName,
     type IngestService,
     type IngestSignal,
-} from "../components/endpoints";
-import { annotationKeys } from "../components/labels";
+} from "../components/network/endpoints";
 import { isCredentialKey, isLiteralCredential, isPrivateKeyLabel, pemLabels } from "./secret-material";
 
 /**

@@ -1,6 +1,6 @@
 /**
  * What counts as secret material in desired state: PEM blocks, private keys, and credentials under
- * a credential-like name. Shared by the offline secret scan (scripts/lib/secret-scan.ts) and the
+ * a credential-like name. Shared by the offline secret scan (render/secret-scan.ts) and the
  * policy pack, so both judge a value the same way. No imports: the policy pack loads it at
  * `pulumi preview` without the rest of the repository's tooling.
  */

@@ -1,6 +1,6 @@
 /**
  * Annotation keys and alert labels the remediator, its rules and its restore command agree on.
- * The rules (alerts/remediation.ts) and the in-cluster code both import them from here.
+ * The rules (components/alerting/rules/remediation.ts) and the in-cluster code both import them from here.
  */
 
 /** On a workload: `"true"` keeps the remediator away from it even when it is opted in. */

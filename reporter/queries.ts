@@ -1,8 +1,7 @@
-import { promString } from "../alerts/model";
-import { REPORT_SERIES as S } from "../alerts/report";
+import { promString, REPORT_SERIES as S } from "./series";
 
 /**
- * Every query of the weekly report, by id. They read the hourly roll-ups (alerts/report.ts), so
+ * Every query of the weekly report, by id. They read the hourly roll-ups (components/alerting/rules/report.ts), so
  * each one touches 168 samples per series for a week. The benchmark issues the same list
  * directly to measure what the reporter adds on top of its queries.
  *

@@ -1,7 +1,7 @@
 import { BAND_COLORS, dailyBars, meter, scoreBars, scoreGauge } from "./charts";
 import { el, fragment, NA, raw, scoreBand, type Child, type Markup, type Tone } from "./format";
 import { isAbsoluteUrl } from "./links";
-import type { Block, Cell, Column, Outline, Part, Section, SeriesKind } from "./render";
+import type { Block, Cell, Column, Outline, Part, Section, SeriesKind } from "./outline";
 import type { Link } from "./types";
 
 /**

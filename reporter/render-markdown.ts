@@ -1,6 +1,6 @@
 import { escapeMarkdown, NA } from "./format";
 import { isAbsoluteUrl } from "./links";
-import type { Block, Cell, Column, Outline, Part } from "./render";
+import type { Block, Cell, Column, Outline, Part } from "./outline";
 import type { Link } from "./types";
 
 /**

@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { chartCacheDir, locateCharts } from "../render/chart-cache";
+import { helpOnly } from "../render/command-line";
 import { median, stackFileWithSubs, timedRender } from "./bench";
-import { chartCacheDir, locateCharts } from "./lib/chart-cache";
-import { helpOnly } from "./lib/cli";
 
 const projectDir = path.resolve(__dirname, "..");
 const SUBS = 50;

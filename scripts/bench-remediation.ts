@@ -4,9 +4,9 @@ import * as path from "node:path";
 
 import { configSchema } from "../config";
 import { ksmLabelName } from "../remediator/keys";
-import { startKubeApi } from "./lib/harness/kube-api";
-import { locateBinaries } from "./lib/harness/processes";
-import { startLab, startRemediatorProcess, type LabWorkload } from "./lib/harness/remediation-lab";
+import { startKubeApi } from "../test/harness/kube-api";
+import { locateBinaries } from "../test/harness/processes";
+import { startLab, startRemediatorProcess, type LabWorkload } from "../test/harness/remediation-lab";
 
 /**
  * Latency from a budget alert turning firing in a real Prometheus to the remediator's scale

@@ -3,10 +3,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { programBundle } from "../components/program-bundle";
-import type { TenantLogs } from "./lib/harness/loki";
-import { labCertificates, startReportLab } from "./lib/harness/report-lab";
-import type { FleetSpec } from "./lib/report-fleet";
+import { programBundle } from "../components/programs/bundle";
+import type { TenantLogs } from "../test/harness/loki";
+import type { FleetSpec } from "../test/harness/report-fleet";
+import { labCertificates, startReportLab } from "../test/harness/report-lab";
 
 /**
  * The weekly report over a 10-cluster fleet's week: the reporter's bundle run as a process (its

@@ -17,7 +17,7 @@ import { performance } from "node:perf_hooks";
 
 import { parse, stringify } from "yaml";
 
-import { withBudgetSection } from "./lib/budget";
+import { withBudgetSection } from "../render/budget";
 
 const projectDir = path.resolve(__dirname, "..");
 const SUB_COUNTS = [1, 10, 50];
@@ -84,7 +84,7 @@ export function timedRender(
         [
             "--require",
             "ts-node/register/transpile-only",
-            path.join(projectDir, "scripts", "render.ts"),
+            path.join(projectDir, "render", "cli.ts"),
             ...["--stack", `bench-${count}`, "--stack-file", stackFile, "--out", outDir, "--timing", ...extraArgs],
             ...["--now", "2026-01-05T06:00:00Z"],
         ],

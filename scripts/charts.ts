@@ -3,7 +3,7 @@
  *
  * Fills the chart folder (`--dir`, else $OBSERVABILITY_CHART_DIR, else .cache/charts) with every
  * chart the program installs, pulled with Helm from its repository at the pinned version, and
- * refuses an archive whose sha256 differs from the digest pinned in components/versions.ts:
+ * refuses an archive whose sha256 differs from the digest pinned in components/core/versions.ts:
  * it is never written into the folder. Archives already there and matching are kept. With
  * `--check`, nothing is fetched: the folder is only verified. The same folder serves an
  * air-gapped stack (`observability:charts.directory`), `render --manifests` and the deploy tests.
@@ -15,10 +15,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 
-import { archiveProblem, fileDigest } from "../components/chart-source";
-import { chartArchiveName, installedCharts } from "../components/versions";
-import { chartCacheDir } from "./lib/chart-cache";
-import { helmPull, HelmError, locateHelm } from "./lib/helm";
+import { archiveProblem, fileDigest } from "../components/core/chart-source";
+import { chartArchiveName, installedCharts } from "../components/core/versions";
+import { chartCacheDir } from "../render/chart-cache";
+import { helmPull, HelmError, locateHelm } from "../render/helm";
 
 const USAGE = `usage: npm run charts [-- --dir <dir>] [--check]
 
@@ -84,7 +84,7 @@ function main(): number {
                 process.stdout.write(
                     `REFUSED  ${name}: digest ${found}, pinned ${pin.digest ?? "none"}; after a version bump, ` +
                         "compare it with that version's digest in the repository's index.yaml and pin it in " +
-                        "components/versions.ts\n",
+                        "components/core/versions.ts\n",
                 );
                 failed++;
                 continue;

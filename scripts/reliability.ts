@@ -2,7 +2,7 @@
  * `npm run reliability [-- --cut-seconds N]`: cuts the remote-write link of a sub cluster for
  * ten minutes (or N seconds) with real Prometheus servers on 127.0.0.1, checks that every sample
  * scraped around the cut reaches the receiver once the link is back, and writes the figures to
- * docs/reliability.md (a committed file). The scenario is `scripts/lib/harness/link-loss.ts`, which the test suite
+ * docs/reliability.md (a committed file). The scenario is `test/harness/link-loss.ts`, which the test suite
  * runs with a one-minute cut.
  *
  * The run is bounded: past the cut plus a fixed allowance, or on SIGINT/SIGTERM, every server
@@ -13,9 +13,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 
 import { validateConfig, type MainConfig } from "../config";
-import { DEFAULT_CATCH_UP_TIMEOUT_MS, runLinkLoss, SENDER_JOB, type LinkLossResult } from "./lib/harness/link-loss";
-import { killAll } from "./lib/harness/processes";
-import { readStackConfig } from "./lib/stack-file";
+import { readStackConfig } from "../render/stack-file";
+import { DEFAULT_CATCH_UP_TIMEOUT_MS, runLinkLoss, SENDER_JOB, type LinkLossResult } from "../test/harness/link-loss";
+import { killAll } from "../test/harness/processes";
 
 const projectDir = path.resolve(__dirname, "..");
 const DOC = path.join(projectDir, "docs", "reliability.md");

@@ -2,10 +2,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { parseCommandLine, UsageError } from "./lib/cli";
 import { CONTROLLER } from "../remediator/keys";
 import { HttpKube, kubeconfigConnection } from "../remediator/kube";
 import { parseWorkloadRef, restore } from "../remediator/restore";
+import { parseCommandLine, UsageError } from "../render/command-line";
 
 /**
  * `npm run remediation -- restore <namespace>/<kind>/<name> [--kubeconfig <file>] [--context <name>]`

@@ -2,11 +2,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { helpOnly } from "../render/command-line";
 import { runReport, sourcesFor } from "../reporter/main";
-import { dumpDom, screenshot, type PngInfo } from "./lib/harness/chromium";
-import { knownWeekAudit, labCertificates, startReportLab } from "./lib/harness/report-lab";
-import { KNOWN_WEEK } from "./lib/report-fleet";
-import { helpOnly } from "./lib/cli";
+import { dumpDom, screenshot, type PngInfo } from "../test/harness/chromium";
+import { KNOWN_WEEK } from "../test/harness/report-fleet";
+import { knownWeekAudit, labCertificates, startReportLab } from "../test/harness/report-lab";
 
 /**
  * The docs' sample report: the integration test's known week (real Prometheus, Alertmanager,

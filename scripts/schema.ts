@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { configReferenceMarkdown, REFERENCE_FILE, SCHEMA_FILE, stackFileJsonSchemaText } from "../config/json-schema";
-import { helpOnly } from "./lib/cli";
+import { helpOnly } from "../render/command-line";
 
 const USAGE = `usage: npm run schema [-- --help]
 

@@ -8,8 +8,8 @@
  * evaluated hourly (their alerts look days ahead); everything else every minute.
  */
 
-import { OPTED_IN_METRIC, REPORT_SERIES as S } from "../alerts";
-import { CERTIFICATE_EXPIRY_METRIC, CERTIFICATE_RENEWAL_METRIC } from "../alerts/certificates";
+import { OPTED_IN_METRIC, REPORT_SERIES as S } from "../components/alerting/rules";
+import { CERTIFICATE_EXPIRY_METRIC, CERTIFICATE_RENEWAL_METRIC } from "../components/alerting/rules/certificates";
 
 export interface ExpectedAlert {
     /** The alert's labels beyond the rule's own (severity, category, ...). */

@@ -6,12 +6,16 @@ import { after, before, describe, it } from "node:test";
 
 import { parse, stringify } from "yaml";
 
-import { alertmanagerConfigFile, inhibitionNames } from "../components/alerting";
-import { alertmanagerConfig, RECEIVER_CREDENTIALS_DIR, ROUTING_TIMERS } from "../components/alertmanager-config";
+import { alertmanagerConfigFile, inhibitionNames } from "../components/alerting/alerting";
+import {
+    alertmanagerConfig,
+    RECEIVER_CREDENTIALS_DIR,
+    ROUTING_TIMERS,
+} from "../components/alerting/alertmanager-config";
 import { NULL_RECEIVER, receiverNeedsCredential, type MainConfig } from "../config";
-import { startAlertmanager } from "../scripts/lib/harness/alertmanager";
-import { plainRequest } from "../scripts/lib/harness/https";
-import { locateBinaries, stopServer, type Server } from "../scripts/lib/harness/processes";
+import { startAlertmanager } from "./harness/alertmanager";
+import { plainRequest } from "./harness/https";
+import { locateBinaries, stopServer, type Server } from "./harness/processes";
 import { mainConfig, tempDir, testMain } from "./helpers";
 
 type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- Alertmanager configuration data

@@ -6,6 +6,13 @@ import { before, describe, it } from "node:test";
 
 import { parse, stringify } from "yaml";
 
+import { FLEET_RULES_CONFIGMAP, FLEET_RULES_FILE } from "../components/alerting/alerting";
+import {
+    ALERTMANAGER_CONFIG_KEY,
+    ALERTMANAGER_CONFIG_SECRET,
+    KPS_APP_ALERTS,
+    RECEIVER_CREDENTIALS_SECRET,
+} from "../components/alerting/alertmanager-config";
 import {
     alertsOf,
     allAlerts,
@@ -24,24 +31,16 @@ import {
     type AlertRule,
     type RecordingRule,
     type RuleGroup,
-} from "../alerts";
-import { alertDocs } from "../alerts/docs";
-import { KPS_CHART_DEFAULTS } from "../alerts/kps-defaults";
-import { FLEET_RULES_CONFIGMAP, FLEET_RULES_FILE } from "../components/alerting";
-import {
-    ALERTMANAGER_CONFIG_KEY,
-    ALERTMANAGER_CONFIG_SECRET,
-    KPS_APP_ALERTS,
-    RECEIVER_CREDENTIALS_SECRET,
-} from "../components/alertmanager-config";
-import { kpsValues } from "../components/metrics-values";
-import { charts } from "../components/versions";
+} from "../components/alerting/rules";
+import { KPS_CHART_DEFAULTS } from "../components/alerting/rules/kps-defaults";
+import { charts } from "../components/core/versions";
+import { STACK_METRICS } from "../components/grafana/dashboards";
+import { kpsValues } from "../components/metrics/values";
 import { SEVERITIES } from "../config";
-import { STACK_METRICS } from "../dashboards";
-import { locateBinaries } from "../scripts/lib/harness/processes";
-import { reveal } from "../scripts/lib/mock-engine";
-import { renderStack, type RenderResult } from "../scripts/lib/render";
-import { Secret } from "../scripts/lib/values";
+import { reveal } from "../render/mock-engine";
+import { renderStack, type RenderResult } from "../render/render";
+import { Secret } from "../render/values";
+import { alertDocs } from "../scripts/alerts-docs";
 import {
     ALERT_CASES,
     CASE_CERTIFICATE,
@@ -51,6 +50,7 @@ import {
     type OnsetCase,
     type RecordingCase,
 } from "./alert-cases";
+import { locateBinaries } from "./harness/processes";
 import { fixture, mainConfig, projectDir, tempDir, testSub } from "./helpers";
 import { parsePromql } from "./promql";
 
@@ -238,7 +238,11 @@ describe("alerts: kube-prometheus-stack defaults", () => {
     });
 
     it("knows the pinned chart's rule files as the facts taken from the chart record them", () => {
-        assert.equal(charts.kubePrometheusStack.version, "88.5.3", "refresh alerts/kps-defaults.ts and the fixtures");
+        assert.equal(
+            charts.kubePrometheusStack.version,
+            "88.5.3",
+            "refresh components/alerting/rules/kps-defaults.ts and the fixtures",
+        );
         assert.deepEqual(
             KPS_RULE_FILES.map((f) => ({
                 file: f.file,

@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import * as fc from "fast-check";
 import { stringify } from "yaml";
 
-import { certificateSpecs, type CertificateSpec } from "../components/pki-profiles";
+import { certificateSpecs, type CertificateSpec } from "../components/pki/profiles";
 import {
     backfillRules,
     createBlocks,
@@ -24,9 +24,9 @@ import {
     type MatrixSeries,
     type PrometheusOnData,
     type QueryTarget,
-} from "../scripts/lib/harness/backfill";
-import { webConfigYaml } from "../scripts/lib/harness/web-config";
-import { issueCa, issueLeaf, writeTlsSecret } from "../scripts/lib/harness/x509";
+} from "./harness/backfill";
+import { webConfigYaml } from "./harness/web-config";
+import { issueCa, issueLeaf, writeTlsSecret } from "./harness/x509";
 import { exampleMainConfig, tempDir } from "./helpers";
 
 const MINUTE_MS = 60_000;

@@ -9,7 +9,7 @@ import type { z } from "zod";
 
 import { configSchema, mainSchema, SECRET_KEYS, subSchema, validateConfig, type RawConfig } from "../config";
 import { configKey, lineKey } from "../config/errors";
-import { FleetError, readFleet } from "../scripts/lib/pipeline/fleet";
+import { FleetError, readFleet } from "../delivery/fleet";
 import { renderCli, tempDir } from "./helpers";
 
 /**

@@ -5,12 +5,12 @@ import { before, describe, it } from "node:test";
 
 import { parse, stringify } from "yaml";
 
-import { lookupBundle, type FleetBundle } from "../components/fleet-bundle";
-import { withFleetRunbookBase } from "../components/main-stack";
-import { fakePem, reveal, type ResourceRecord } from "../scripts/lib/mock-engine";
-import { renderStack, type RenderResult } from "../scripts/lib/render";
-import { Secret } from "../scripts/lib/values";
+import { lookupBundle, type FleetBundle } from "../components/pki/fleet-bundle";
+import { withFleetRunbookBase } from "../components/roles/main-stack";
 import type { SubConfig } from "../config";
+import { fakePem, reveal, type ResourceRecord } from "../render/mock-engine";
+import { renderStack, type RenderResult } from "../render/render";
+import { Secret } from "../render/values";
 import { fixture, projectDir, renderCli, tempDir, testSub } from "./helpers";
 
 /**

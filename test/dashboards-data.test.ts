@@ -4,10 +4,10 @@ import { after, before, describe, it } from "node:test";
 
 import { parser as logqlParser } from "@grafana/lezer-logql";
 
-import { DATASOURCE_UIDS } from "../components/grafana-values";
-import { LOKI_LABELS } from "../components/logs-values";
-import { clusterAttributes, GENERATOR_DIMENSIONS, tempoConfig } from "../components/traces-values";
-import { STACK_METRICS, stackDashboards, type StackDashboard } from "../dashboards";
+import { STACK_METRICS, stackDashboards, type StackDashboard } from "../components/grafana/dashboards";
+import { DATASOURCE_UIDS } from "../components/grafana/values";
+import { LOKI_LABELS } from "../components/logs/values";
+import { clusterAttributes, GENERATOR_DIMENSIONS, tempoConfig } from "../components/traces/values";
 import {
     createBlocks,
     OpenMetricsWriter,
@@ -19,7 +19,7 @@ import {
     type MatrixSeries,
     type PrometheusOnData,
     type VectorSample,
-} from "../scripts/lib/harness/backfill";
+} from "./harness/backfill";
 import { tempDir, testMain } from "./helpers";
 import { parsePromql } from "./promql";
 

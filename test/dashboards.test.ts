@@ -7,12 +7,12 @@ import { before, describe, it } from "node:test";
 import { parser as logqlParser } from "@grafana/lezer-logql";
 import { stringify } from "yaml";
 
-import { DATASOURCE_UIDS } from "../components/grafana-values";
-import { DASHBOARD_LABEL, FOLDER_ANNOTATION, FOLDERS } from "../components/labels";
-import { LOKI_LABELS } from "../components/logs-values";
-import { METRIC_CATALOG, STACK_METRICS, stackDashboards, type StackDashboard } from "../dashboards";
-import { locateBinaries } from "../scripts/lib/harness/processes";
-import { renderStack, type RenderResult } from "../scripts/lib/render";
+import { DASHBOARD_LABEL, FOLDER_ANNOTATION, FOLDERS } from "../components/core/labels";
+import { METRIC_CATALOG, STACK_METRICS, stackDashboards, type StackDashboard } from "../components/grafana/dashboards";
+import { DATASOURCE_UIDS } from "../components/grafana/values";
+import { LOKI_LABELS } from "../components/logs/values";
+import { renderStack, type RenderResult } from "../render/render";
+import { locateBinaries } from "./harness/processes";
 import { projectDir, tempDir, testMain } from "./helpers";
 import { parsePromql as parsePromqlText, type ParsedPromql } from "./promql";
 

@@ -1,10 +1,10 @@
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { escapeForTpl, escapeValuesForTpl, unescapedTemplateActions } from "../components/helm-tpl";
-import { vectorValues } from "../components/logs-values";
-import { networkPolicySpecs } from "../components/network-policies";
-import { applyOrderFindings, waitsFor } from "../scripts/lib/desired-state/apply-order";
+import { escapeForTpl, escapeValuesForTpl, unescapedTemplateActions } from "../components/core/helm-tpl";
+import { vectorValues } from "../components/logs/values";
+import { networkPolicySpecs } from "../components/network/policies";
+import { applyOrderFindings, waitsFor } from "../render/desired-state/apply-order";
 import {
     addressesIn,
     addressProblems,
@@ -14,7 +14,7 @@ import {
     podSecurityFindings,
     referenceProblems,
     requestedResources,
-} from "../scripts/lib/desired-state/checks";
+} from "../render/desired-state/checks";
 import {
     HOOK_ANNOTATION,
     normalize,
@@ -25,12 +25,12 @@ import {
     typeTokenGvk,
     type ChartRender,
     type KObject,
-} from "../scripts/lib/desired-state/manifests";
-import { reachabilityProblems } from "../scripts/lib/desired-state/reachability";
-import { builtinProblems, prunedFields, schemaProblems } from "../scripts/lib/desired-state/schema";
-import { operatedWorkload, workloadOf, type DesiredState, type StateObject } from "../scripts/lib/desired-state/state";
-import { NO_OPTIONS, Secret, Unknown, type ResourceRecord } from "../scripts/lib/mock-engine";
-import type { RenderResult } from "../scripts/lib/render";
+} from "../render/desired-state/manifests";
+import { reachabilityProblems } from "../render/desired-state/reachability";
+import { builtinProblems, prunedFields, schemaProblems } from "../render/desired-state/schema";
+import { operatedWorkload, workloadOf, type DesiredState, type StateObject } from "../render/desired-state/state";
+import { NO_OPTIONS, Secret, Unknown, type ResourceRecord } from "../render/mock-engine";
+import type { RenderResult } from "../render/render";
 import { testMain, testSub } from "./helpers";
 
 /**

@@ -3,10 +3,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
-import { certificateSpecs } from "../components/pki-profiles";
-import { renderStack } from "../scripts/lib/render";
-import { readStackConfig } from "../scripts/lib/stack-file";
+import { certificateSpecs } from "../components/pki/profiles";
 import { validateConfig, type MainConfig } from "../config";
+import { renderStack } from "../render/render";
+import { readStackConfig } from "../render/stack-file";
 import { projectDir } from "./helpers";
 
 /** Statements of the docs that the code decides, checked against the code. */

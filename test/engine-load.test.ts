@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 
 import * as ts from "typescript";
 
-import { languageHostEnv, nodeRuntimeOptions } from "../scripts/lib/render-load";
+import { languageHostEnv, nodeRuntimeOptions } from "../render/load";
 import { projectDir, tempDir } from "./helpers";
 
 /**
@@ -42,8 +42,8 @@ function writeProgram(options: { noCheck: boolean; runtime?: string }): string {
  */
 function load(dir: string, env: Record<string, string> = {}): { load?: unknown; outputs?: unknown; error?: string } {
     const script = `
-        const { MockEngine } = require(${JSON.stringify(path.join(projectDir, "scripts", "lib", "mock-engine.ts"))});
-        const { loadProgram } = require(${JSON.stringify(path.join(projectDir, "scripts", "lib", "render-load.ts"))});
+        const { MockEngine } = require(${JSON.stringify(path.join(projectDir, "render", "mock-engine.ts"))});
+        const { loadProgram } = require(${JSON.stringify(path.join(projectDir, "render", "load.ts"))});
         (async () => {
             const engine = new MockEngine({ project: "typecheck", stack: "dev", preview: false });
             await engine.install();

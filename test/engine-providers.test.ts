@@ -4,7 +4,7 @@ import { before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 
-import { fakePem, MockEngine, Secret } from "../scripts/lib/mock-engine";
+import { fakePem, MockEngine, Secret } from "../render/mock-engine";
 
 const wait = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply(resolve));
 

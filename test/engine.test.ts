@@ -4,8 +4,8 @@ import { before, describe, it } from "node:test";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 
-import { decode, HELM_CHART_V4, MockEngine, ResourceRef, Secret, Unknown } from "../scripts/lib/mock-engine";
-import { renderFiles } from "../scripts/lib/render";
+import { decode, HELM_CHART_V4, MockEngine, ResourceRef, Secret, Unknown } from "../render/mock-engine";
+import { renderFiles } from "../render/render";
 
 const wait = <T>(output: pulumi.Output<T>): Promise<T> => new Promise((resolve) => output.apply(resolve));
 

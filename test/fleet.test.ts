@@ -13,7 +13,7 @@ import { projectDir, tempDir } from "./helpers";
 function fleet(args: string[]): { status: number | null; stdout: string; stderr: string } {
     const result = spawnSync(
         process.execPath,
-        ["--require", "ts-node/register/transpile-only", path.join(projectDir, "scripts", "fleet.ts"), ...args],
+        ["--require", "ts-node/register/transpile-only", path.join(projectDir, "delivery", "fleet-cli.ts"), ...args],
         { cwd: projectDir, encoding: "utf8" },
     );
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -94,7 +94,7 @@ describe("fleet add-sub", () => {
             [
                 "--require",
                 "ts-node/register/transpile-only",
-                path.join(projectDir, "scripts", "render.ts"),
+                path.join(projectDir, "render", "cli.ts"),
                 ...["--stack", "sub-us-1", "--stack-file", path.join(dir, "Pulumi.sub-us-1.yaml")],
                 ...["--main-stack-file", path.join(dir, "Pulumi.main.yaml"), "--out", path.join(dir, "out")],
                 ...["--now", "2026-01-05T06:00:00Z"],

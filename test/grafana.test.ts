@@ -3,6 +3,7 @@ import { before, describe, it } from "node:test";
 
 import { parser as promqlParser } from "@prometheus-io/lezer-promql";
 
+import { STACK_METRICS } from "../components/grafana/dashboards";
 import {
     ADMIN_PASSWORD_KEY,
     DATASOURCE_UIDS,
@@ -15,13 +16,12 @@ import {
     SPAN_TO_LOG_LABELS,
     SPAN_TO_METRIC_LABELS,
     TRACE_ID_PATTERN,
-} from "../components/grafana-values";
-import { LOKI_LABELS } from "../components/logs-values";
-import { certificateSpecs } from "../components/pki-profiles";
-import { GENERATOR_DIMENSIONS } from "../components/traces-values";
-import { STACK_METRICS } from "../dashboards";
-import type { ResourceRecord } from "../scripts/lib/mock-engine";
-import { renderStack, type RenderResult } from "../scripts/lib/render";
+} from "../components/grafana/values";
+import { LOKI_LABELS } from "../components/logs/values";
+import { certificateSpecs } from "../components/pki/profiles";
+import { GENERATOR_DIMENSIONS } from "../components/traces/values";
+import type { ResourceRecord } from "../render/mock-engine";
+import { renderStack, type RenderResult } from "../render/render";
 import { fixture, projectDir, TEST_S3_STORAGE, testMain } from "./helpers";
 
 type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- deep reads of values

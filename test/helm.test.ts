@@ -8,14 +8,21 @@ import { describe, it } from "node:test";
 
 import { parse } from "yaml";
 
-import { archiveProblem, chartDirectoryProblems, fileDigest } from "../components/chart-source";
-import { escapeValuesForTpl } from "../components/helm-tpl";
-import { chartArchiveName, chartArgs, charts, imageTag, installedCharts, type ChartPin } from "../components/versions";
-import { chartCacheDir, ChartCacheError, locateChart, locateCharts } from "../scripts/lib/chart-cache";
-import { objectId, templateCharts } from "../scripts/lib/desired-state/manifests";
-import { HELM_PACKAGE, helmTemplate, locateHelm } from "../scripts/lib/helm";
-import { NO_OPTIONS, type ResourceRecord } from "../scripts/lib/mock-engine";
-import { readZipEntry, zipEntries } from "../scripts/lib/zip";
+import { archiveProblem, chartDirectoryProblems, fileDigest } from "../components/core/chart-source";
+import { escapeValuesForTpl } from "../components/core/helm-tpl";
+import {
+    chartArchiveName,
+    chartArgs,
+    charts,
+    imageTag,
+    installedCharts,
+    type ChartPin,
+} from "../components/core/versions";
+import { chartCacheDir, ChartCacheError, locateChart, locateCharts } from "../render/chart-cache";
+import { objectId, templateCharts } from "../render/desired-state/manifests";
+import { HELM_PACKAGE, helmTemplate, locateHelm } from "../render/helm";
+import { NO_OPTIONS, type ResourceRecord } from "../render/mock-engine";
+import { readZipEntry, zipEntries } from "../render/zip";
 import { projectDir, renderCli, tempDir } from "./helpers";
 
 /**

@@ -6,8 +6,8 @@ import * as path from "node:path";
 import { parseAllDocuments } from "yaml";
 
 import { validateConfig, type MainConfig, type RawConfig, type StackConfig } from "../config";
-import type { ResourceRecord } from "../scripts/lib/mock-engine";
-import { shortUrn } from "../scripts/lib/render";
+import type { ResourceRecord } from "../render/mock-engine";
+import { shortUrn } from "../render/render";
 
 /** The project root: where Pulumi.yaml and package.json are. */
 export const projectDir = path.resolve(__dirname, "..");
@@ -31,7 +31,7 @@ export interface CliResult {
 export function renderCli(args: string[]): CliResult {
     const result = spawnSync(
         process.execPath,
-        ["--require", "ts-node/register/transpile-only", path.join(projectDir, "scripts", "render.ts"), ...args],
+        ["--require", "ts-node/register/transpile-only", path.join(projectDir, "render", "cli.ts"), ...args],
         { cwd: projectDir, encoding: "utf8" },
     );
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };

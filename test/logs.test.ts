@@ -21,9 +21,9 @@ import {
     vectorConfig,
     vectorValues,
     type VectorInput,
-} from "../components/logs-values";
+} from "../components/logs/values";
 import { validateConfig, type StackConfig } from "../config";
-import { vectorConfigProblems } from "../scripts/lib/vector-schema";
+import { vectorConfigProblems } from "../render/vector-schema";
 import { projectDir, TEST_S3_STORAGE, testMain, testSub } from "./helpers";
 
 type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- deep reads of chart values

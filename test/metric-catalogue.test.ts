@@ -12,10 +12,9 @@ import {
     fleetRuleGroups,
     isAlert,
     type RuleGroup,
-} from "../alerts";
-import { DATASOURCE_UIDS, datasources } from "../components/grafana-values";
-import { charts, images, imageTag } from "../components/versions";
-import { METRIC_CATALOG, STACK_METRICS, stackDashboards, type StackDashboard } from "../dashboards";
+} from "../components/alerting/rules";
+import { charts, images, imageTag } from "../components/core/versions";
+import { METRIC_CATALOG, STACK_METRICS, stackDashboards, type StackDashboard } from "../components/grafana/dashboards";
 import {
     CATALOG_GROUP_PRODUCERS,
     METRIC_SOURCES,
@@ -24,7 +23,8 @@ import {
     type MetricSource,
     type Pin,
     type Producer,
-} from "../dashboards/metric-sources";
+} from "../components/grafana/dashboards/metric-sources";
+import { DATASOURCE_UIDS, datasources } from "../components/grafana/values";
 import { remediatorRegistry } from "../remediator/metrics";
 import { DAILY_QUERIES, instantQueries, TIMELINES } from "../reporter/queries";
 import { fixture, projectDir, testMain, testSub } from "./helpers";
@@ -33,7 +33,7 @@ import { parsePromql } from "./promql";
 /**
  * The metric catalogue against what reads it and against the pinned versions: every metric name
  * a rule, a roll-up, a runbook query, a dashboard, a report query or a datasource link reads is
- * catalogued and has a source entry (dashboards/metric-sources.ts) saying where the pinned
+ * catalogued and has a source entry (components/grafana/dashboards/metric-sources.ts) saying where the pinned
  * version defines it; no entry outlives its name; and every pin a producer follows still has the
  * value the producer's names were checked at.
  */
@@ -263,9 +263,13 @@ function queryProblems(
     }
     for (const name of names) {
         if (!catalogue.has(name)) {
-            problems.push(`${query.where}: ${name} is not in the metric catalogue (dashboards/metric-catalog.ts)`);
+            problems.push(
+                `${query.where}: ${name} is not in the metric catalogue (components/grafana/dashboards/metric-catalog.ts)`,
+            );
         } else if (sources[name] === undefined) {
-            problems.push(`${query.where}: ${name} has no source entry (dashboards/metric-sources.ts)`);
+            problems.push(
+                `${query.where}: ${name} has no source entry (components/grafana/dashboards/metric-sources.ts)`,
+            );
         }
     }
     return problems;
@@ -364,7 +368,7 @@ function pinDrift(producers: Readonly<Record<string, Producer>>, live: (pin: Pin
             return [
                 `${producer.name} (${id}) follows ${describePin(pin)}: checked at ${recorded}, now ${found}. ` +
                     `Re-check ${producer.name}'s metric names at the new version, then record it in ` +
-                    "dashboards/metric-sources.ts (the pin, `checked` and each entry's source)",
+                    "components/grafana/dashboards/metric-sources.ts (the pin, `checked` and each entry's source)",
             ];
         }),
     );
@@ -453,10 +457,10 @@ describe("metric catalogue: what the stack reads", () => {
                 catalogue,
                 sources,
             ),
-            ["here: made_up_total is not in the metric catalogue (dashboards/metric-catalog.ts)"],
+            ["here: made_up_total is not in the metric catalogue (components/grafana/dashboards/metric-catalog.ts)"],
         );
         assert.deepEqual(queryProblems({ where: "here", expr: "sourceless_total" }, catalogue, sources), [
-            "here: sourceless_total has no source entry (dashboards/metric-sources.ts)",
+            "here: sourceless_total has no source entry (components/grafana/dashboards/metric-sources.ts)",
         ]);
         // Names in __name__ matchers and quoted selectors count too; negative matchers select nothing.
         assert.deepEqual(
@@ -466,15 +470,15 @@ describe("metric catalogue: what the stack reads", () => {
                 sources,
             ),
             [
-                "here: other_a is not in the metric catalogue (dashboards/metric-catalog.ts)",
-                "here: other_b is not in the metric catalogue (dashboards/metric-catalog.ts)",
+                "here: other_a is not in the metric catalogue (components/grafana/dashboards/metric-catalog.ts)",
+                "here: other_b is not in the metric catalogue (components/grafana/dashboards/metric-catalog.ts)",
             ],
         );
         assert.deepEqual(queryProblems({ where: "here", expr: '{"dotted.name"}' }, catalogue, sources), [
-            "here: dotted.name is not in the metric catalogue (dashboards/metric-catalog.ts)",
+            "here: dotted.name is not in the metric catalogue (components/grafana/dashboards/metric-catalog.ts)",
         ]);
         assert.deepEqual(queryProblems({ where: "here", expr: '{"__name__"="other_c"}' }, catalogue, sources), [
-            "here: other_c is not in the metric catalogue (dashboards/metric-catalog.ts)",
+            "here: other_c is not in the metric catalogue (components/grafana/dashboards/metric-catalog.ts)",
         ]);
         assert.deepEqual(queryProblems({ where: "here", expr: '{__name__!~"gone_.*"}' }, catalogue, sources), []);
         assert.deepEqual(queryProblems({ where: "here", expr: '{__name__=~"nothing_.+"}' }, catalogue, sources), [
@@ -556,11 +560,11 @@ describe("metric catalogue: sources", () => {
                 producer: "stack",
                 checked: "this repository",
                 kind: "recording rule",
-                path: "alerts/gone.ts",
+                path: "components/alerting/rules/gone.ts",
             },
         } as const;
         assert.deepEqual(stackProblems(gone, recorded, exposed), [
-            "gone:record:sum: alerts/gone.ts does not exist",
+            "gone:record:sum: components/alerting/rules/gone.ts does not exist",
             "gone:record:sum: no recording rule defines it",
         ]);
     });
@@ -576,7 +580,7 @@ describe("metric catalogue: pins", () => {
             pin.kind === "chart" && pin.chart === "loki" ? { value: "19.0.0" } : livePin(pin);
         assert.deepEqual(pinDrift(PRODUCERS, moved), [
             "Loki (loki) follows charts.loki.version: checked at 18.11.0, now 19.0.0. Re-check Loki's metric names " +
-                "at the new version, then record it in dashboards/metric-sources.ts (the pin, `checked` and each entry's source)",
+                "at the new version, then record it in components/grafana/dashboards/metric-sources.ts (the pin, `checked` and each entry's source)",
         ]);
         // A producer recorded at another version than the pin holds is caught the same way.
         const stale = {
@@ -606,7 +610,7 @@ describe("metric catalogue: pins", () => {
         );
     });
 
-    it("follows or explains every pin of components/versions.ts", () => {
+    it("follows or explains every pin of components/core/versions.ts", () => {
         const followed = new Set(
             Object.values(PRODUCERS).flatMap((p: Producer) =>
                 p.follows.flatMap((pin) =>

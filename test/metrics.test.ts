@@ -5,7 +5,8 @@ import { before, describe, it } from "node:test";
 
 import { parse } from "yaml";
 
-import { ingestEndpoints } from "../components/endpoints";
+import { budget } from "../components/core/resources";
+import { remoteWriteSpec } from "../components/metrics/remote-write";
 import {
     bucketColocation,
     compactorRetentionArgs,
@@ -14,13 +15,12 @@ import {
     retentionSize,
     talosMachineConfigPatch,
     thanosValues,
-} from "../components/metrics-values";
-import { remoteWriteSpec } from "../components/remote-write";
-import { budget } from "../components/resources";
+} from "../components/metrics/values";
+import { ingestEndpoints } from "../components/network/endpoints";
 import type { MainConfig, SubConfig } from "../config";
-import { budgetSection } from "../scripts/lib/budget";
-import type { ResourceRecord } from "../scripts/lib/mock-engine";
-import { renderStack, type RenderResult } from "../scripts/lib/render";
+import { budgetSection } from "../render/budget";
+import type { ResourceRecord } from "../render/mock-engine";
+import { renderStack, type RenderResult } from "../render/render";
 import { fixture, projectDir, stackConfig, TEST_S3_STORAGE, testMain } from "./helpers";
 
 const main = (extra: Record<string, unknown> = {}) =>

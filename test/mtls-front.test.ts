@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 
 import { parse, stringify } from "yaml";
 
+import { rulerAlertmanagersConfig, rulerQueryConfig } from "../components/metrics/thanos-ruler";
 import {
     alertIngestSpec,
     frontNginxConf,
@@ -15,31 +16,15 @@ import {
     queryGatewaySpec,
     traceIngestSpec,
     type FrontSpec,
-} from "../components/mtls-front";
-import { certificateSpecs, type CertificateSpec, type ProfileName } from "../components/pki-profiles";
-import { rulerAlertmanagersConfig, rulerQueryConfig } from "../components/thanos-ruler";
-import {
-    describeOutcome,
-    plainRequest,
-    probeOk,
-    request,
-    REQUEST_TIMEOUT_MS,
-    type Outcome,
-} from "../scripts/lib/harness/https";
-import { startAlertmanager } from "../scripts/lib/harness/alertmanager";
-import { locateNginx } from "../scripts/lib/harness/nginx";
-import {
-    freePort,
-    HOST,
-    locateBinaries,
-    startServer,
-    stopServer,
-    waitReady,
-    type Server,
-} from "../scripts/lib/harness/processes";
-import { issueCa, issueLeaf, writeTlsSecret, type Authority, type Issued } from "../scripts/lib/harness/x509";
-import type { ResourceRecord } from "../scripts/lib/mock-engine";
-import { renderStack, type RenderResult } from "../scripts/lib/render";
+} from "../components/network/mtls-front";
+import { certificateSpecs, type CertificateSpec, type ProfileName } from "../components/pki/profiles";
+import type { ResourceRecord } from "../render/mock-engine";
+import { renderStack, type RenderResult } from "../render/render";
+import { startAlertmanager } from "./harness/alertmanager";
+import { describeOutcome, plainRequest, probeOk, request, REQUEST_TIMEOUT_MS, type Outcome } from "./harness/https";
+import { locateNginx } from "./harness/nginx";
+import { freePort, HOST, locateBinaries, startServer, stopServer, waitReady, type Server } from "./harness/processes";
+import { issueCa, issueLeaf, writeTlsSecret, type Authority, type Issued } from "./harness/x509";
 import { exampleMainConfig, projectDir, tempDir, TEST_S3_STORAGE, testMain } from "./helpers";
 
 type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- deep reads of resource inputs

@@ -3,21 +3,21 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 
+import { commonLabels } from "../components/core/labels";
+import { agentsNamespaceName, namespaceSpecs } from "../components/core/namespaces";
+import { charts, type ChartPin } from "../components/core/versions";
+import { GRAFANA_CONTAINER_PORT, grafanaValues } from "../components/grafana/values";
+import { lokiValues } from "../components/logs/values";
+import { kpsValues, OPERATOR_HTTP_PORT, thanosValues } from "../components/metrics/values";
+import { INGEST } from "../components/network/endpoints";
+import { brickFlows, type BrickFlows, type BrickId } from "../components/network/flows";
+import { alertIngestSpec } from "../components/network/mtls-front";
+import { allowPolicyName, DEFAULT_DENY, networkPolicySpecs } from "../components/network/policies";
+import { gatewayConfig, OTLP_PORTS, tempoDistributedValues, tempoReceivers } from "../components/traces/values";
 import type { StackConfig } from "../config";
-import { INGEST } from "../components/endpoints";
-import { GRAFANA_CONTAINER_PORT, grafanaValues } from "../components/grafana-values";
-import { commonLabels } from "../components/labels";
-import { lokiValues } from "../components/logs-values";
-import { kpsValues, OPERATOR_HTTP_PORT, thanosValues } from "../components/metrics-values";
-import { alertIngestSpec } from "../components/mtls-front";
-import { agentsNamespaceName, namespaceSpecs } from "../components/namespaces";
-import { brickFlows, type BrickFlows, type BrickId } from "../components/network-flows";
-import { allowPolicyName, DEFAULT_DENY, networkPolicySpecs } from "../components/network-policies";
-import { gatewayConfig, OTLP_PORTS, tempoDistributedValues, tempoReceivers } from "../components/traces-values";
-import { charts, type ChartPin } from "../components/versions";
-import { ingressAllowed, type PodView, type Source } from "../scripts/lib/desired-state/network-policy";
-import { type ResourceRecord } from "../scripts/lib/mock-engine";
-import { renderStack, shortUrn, type RenderResult } from "../scripts/lib/render";
+import { ingressAllowed, type PodView, type Source } from "../render/desired-state/network-policy";
+import { type ResourceRecord } from "../render/mock-engine";
+import { renderStack, shortUrn, type RenderResult } from "../render/render";
 import { fixture, projectDir, TEST_S3_STORAGE, testMain, testSub } from "./helpers";
 
 type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- deep reads of Helm values

@@ -14,7 +14,7 @@ import {
     type NetworkPolicyLike,
     type PodView,
     type Source,
-} from "../scripts/lib/desired-state/network-policy";
+} from "../render/desired-state/network-policy";
 
 const TARGET_NS = "app";
 

@@ -4,9 +4,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 
-import { installFakePulumi, type FakePulumi, type FakeScenario } from "../scripts/lib/harness/fake-pulumi";
-import type { GitHostingStandIn } from "../scripts/lib/harness/git-hosting";
-import { summaryMarker } from "../scripts/lib/pipeline/summary";
+import { summaryMarker } from "../delivery/summary";
+import { installFakePulumi, type FakePulumi, type FakeScenario } from "./harness/fake-pulumi";
+import type { GitHostingStandIn } from "./harness/git-hosting";
 import { projectDir, tempDir } from "./helpers";
 import { engineError, refreshed, startHosts, step, writeFleet } from "./pipeline-fixtures";
 
@@ -33,7 +33,7 @@ function pipelineRun(fake: FakePulumi, argv: string[], env: Record<string, strin
             [
                 "--require",
                 "ts-node/register/transpile-only",
-                path.join(projectDir, "scripts", "pipeline.ts"),
+                path.join(projectDir, "delivery", "cli.ts"),
                 ...argv,
                 "--summary",
                 summaryFile,

@@ -3,8 +3,8 @@ import * as path from "node:path";
 
 import { parseDocument } from "yaml";
 
-import type { FakeEvent } from "../scripts/lib/harness/fake-pulumi";
-import { startGitHosting, type GitHostingStandIn } from "../scripts/lib/harness/git-hosting";
+import type { FakeEvent } from "./harness/fake-pulumi";
+import { startGitHosting, type GitHostingStandIn } from "./harness/git-hosting";
 import { projectDir, tempDir } from "./helpers";
 
 /**

@@ -5,14 +5,14 @@ import { after, before, describe, it } from "node:test";
 
 import type { EngineEvent } from "@pulumi/pulumi/automation";
 
-import { parsePipelineArgs, UsageError } from "../scripts/pipeline";
-import type { GitHostingStandIn } from "../scripts/lib/harness/git-hosting";
-import { ChangeCollector, type ChangeSet } from "../scripts/lib/pipeline/changes";
-import { CommentError, commentTargetFromEnv, upsertComment, type CommentTarget } from "../scripts/lib/pipeline/comment";
-import { atLeast, StackOperationError, type StackDriver } from "../scripts/lib/pipeline/driver";
-import { FleetError, readFleet, type FleetStack } from "../scripts/lib/pipeline/fleet";
-import { EXIT, runCommand } from "../scripts/lib/pipeline/run";
-import { formatSummary, MAX_ROWS_PER_STACK, MAX_SUMMARY_CHARS, summaryMarker } from "../scripts/lib/pipeline/summary";
+import { ChangeCollector, type ChangeSet } from "../delivery/changes";
+import { parsePipelineArgs, UsageError } from "../delivery/cli";
+import { CommentError, commentTargetFromEnv, upsertComment, type CommentTarget } from "../delivery/comment";
+import { atLeast, StackOperationError, type StackDriver } from "../delivery/driver";
+import { FleetError, readFleet, type FleetStack } from "../delivery/fleet";
+import { EXIT, runCommand } from "../delivery/run";
+import { formatSummary, MAX_ROWS_PER_STACK, MAX_SUMMARY_CHARS, summaryMarker } from "../delivery/summary";
+import type { GitHostingStandIn } from "./harness/git-hosting";
 import { projectDir, tempDir } from "./helpers";
 import { engineError, refreshed, startHosts, step, writeFleet } from "./pipeline-fixtures";
 

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 
 import * as fc from "fast-check";
 
-import { ingestEndpoints } from "../components/endpoints";
+import { ingestEndpoints } from "../components/network/endpoints";
 import {
     allowedUses,
     certificateSpecs,
@@ -12,7 +12,7 @@ import {
     serviceCommonName,
     tlsSecretName,
     type CertificateSpec,
-} from "../components/pki-profiles";
+} from "../components/pki/profiles";
 import type { MainConfig } from "../config";
 import { mainConfig as validMain } from "./helpers";
 

@@ -3,16 +3,16 @@ import { before, describe, it } from "node:test";
 
 import * as fc from "fast-check";
 
-import type { CertificateSpec } from "../components/pki-profiles";
+import type { CertificateSpec } from "../components/pki/profiles";
 import {
     certificateRevision,
     renewalWindowOpens,
     replacementTrigger,
     rotationEpoch,
     rotationPeriodHours,
-} from "../components/pki-rotation";
-import type { ResourceRecord } from "../scripts/lib/mock-engine";
-import { renderStack } from "../scripts/lib/render";
+} from "../components/pki/rotation";
+import type { ResourceRecord } from "../render/mock-engine";
+import { renderStack } from "../render/render";
 import { projectDir } from "./helpers";
 
 const HOUR = 3_600_000;

@@ -7,7 +7,7 @@ import {
     type PodSecurityLevel,
     type PodSecurityViolation,
     type PodTemplateLike,
-} from "../scripts/lib/desired-state/pod-security";
+} from "../render/desired-state/pod-security";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form pod specs, as in YAML
 type Json = Record<string, any>;

@@ -28,7 +28,7 @@ import {
     PolicyConfig,
 } from "@pulumi/pulumi/proto/analyzer_pb";
 
-import { INGEST } from "../components/endpoints";
+import { INGEST } from "../components/network/endpoints";
 import {
     HELM_CHART_V4,
     imagesPinned,
@@ -46,9 +46,9 @@ import {
     workloadSecurity,
     type Scope,
 } from "../policy/rules";
-import { fakePem, HELM_CHART_V4 as MOCK_HELM_CHART_V4, type ResourceRecord } from "../scripts/lib/mock-engine";
-import { renderStack } from "../scripts/lib/render";
-import { ResourceRef, Secret, Unknown } from "../scripts/lib/values";
+import { fakePem, HELM_CHART_V4 as MOCK_HELM_CHART_V4, type ResourceRecord } from "../render/mock-engine";
+import { renderStack } from "../render/render";
+import { ResourceRef, Secret, Unknown } from "../render/values";
 import { fixture, projectDir } from "./helpers";
 
 /**

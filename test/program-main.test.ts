@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
-import { Secret, type ResourceRecord } from "../scripts/lib/mock-engine";
-import { renderStack, type RenderResult } from "../scripts/lib/render";
+import { Secret, type ResourceRecord } from "../render/mock-engine";
+import { renderStack, type RenderResult } from "../render/render";
 import { declared, fixture, projectDir } from "./helpers";
 
 /**

@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
-import { containsUnknown, HELM_CHART_V4 } from "../scripts/lib/mock-engine";
-import { renderStack, type RenderResult } from "../scripts/lib/render";
+import { containsUnknown, HELM_CHART_V4 } from "../render/mock-engine";
+import { renderStack, type RenderResult } from "../render/render";
 import { declared, projectDir } from "./helpers";
 
 /** The example sub stack, evaluated as `pulumi preview` does. */

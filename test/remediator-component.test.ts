@@ -2,15 +2,15 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 
-import { budgetRules } from "../alerts";
-import { remediationAllowlists } from "../components/metrics-values";
-import { REMEDIATOR_DIR, remediatorRules, remediatorSettings } from "../components/remediator";
-import { CONFIGMAP_LIMIT_BYTES, remediatorBundle } from "../components/program-bundle";
-import { RESOURCES } from "../components/resources";
-import { images } from "../components/versions";
+import { budgetRules } from "../components/alerting/rules";
+import { RESOURCES } from "../components/core/resources";
+import { images } from "../components/core/versions";
+import { remediationAllowlists } from "../components/metrics/values";
+import { CONFIGMAP_LIMIT_BYTES, remediatorBundle } from "../components/programs/bundle";
+import { REMEDIATOR_DIR, remediatorRules, remediatorSettings } from "../components/programs/remediator";
 import { parseSettings } from "../remediator/settings";
-import { reveal } from "../scripts/lib/mock-engine";
-import { renderStack, type RenderResult } from "../scripts/lib/render";
+import { reveal } from "../render/mock-engine";
+import { renderStack, type RenderResult } from "../render/render";
 import { projectDir, stackConfig } from "./helpers";
 
 /**

@@ -15,7 +15,7 @@ import {
     setReplicasToZero,
 } from "../remediator/gitops";
 import type { Evidence, GitopsSettings, WorkloadRef } from "../remediator/types";
-import { startGitHosting, type GitHostingStandIn, type RecordedRequest } from "../scripts/lib/harness/git-hosting";
+import { startGitHosting, type GitHostingStandIn, type RecordedRequest } from "./harness/git-hosting";
 
 /**
  * The GitOps proposer: the pure parts (templates, branch names, the YAML edit, the texts), then

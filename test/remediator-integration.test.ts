@@ -7,17 +7,17 @@ import { after, before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 
 import { ksmLabelName, OPT_OUT_ANNOTATION, ORIGINAL_REPLICAS_ANNOTATION } from "../remediator/keys";
-import { startGitHosting, type GitHostingStandIn } from "../scripts/lib/harness/git-hosting";
-import { plainRequest } from "../scripts/lib/harness/https";
-import { startKubeApi, type KubeStandIn, type StandInWorkload } from "../scripts/lib/harness/kube-api";
-import { locateBinaries } from "../scripts/lib/harness/processes";
+import { startGitHosting, type GitHostingStandIn } from "./harness/git-hosting";
+import { plainRequest } from "./harness/https";
+import { startKubeApi, type KubeStandIn, type StandInWorkload } from "./harness/kube-api";
+import { locateBinaries } from "./harness/processes";
 import {
     startLab,
     startRemediatorProcess,
     type Lab,
     type LabWorkload,
     type RemediatorProcess,
-} from "../scripts/lib/harness/remediation-lab";
+} from "./harness/remediation-lab";
 import { stackConfig, tempDir } from "./helpers";
 
 /**

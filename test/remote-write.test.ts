@@ -1,12 +1,12 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
-import { ingestEndpoints } from "../components/endpoints";
-import { CLUSTER_IDENTITY_SECRET } from "../components/pki-profiles";
-import { QUEUE_CONFIG, remoteWriteSpec, type RemoteWriteSpec } from "../components/remote-write";
-import { runLinkLoss, SENDER_JOB, type LinkLossResult } from "../scripts/lib/harness/link-loss";
-import { locateBinaries } from "../scripts/lib/harness/processes";
-import { prometheusRemoteWrite, QUEUE_CONFIG_KEYS, type SecretFiles } from "../scripts/lib/harness/remote-write";
+import { QUEUE_CONFIG, remoteWriteSpec, type RemoteWriteSpec } from "../components/metrics/remote-write";
+import { ingestEndpoints } from "../components/network/endpoints";
+import { CLUSTER_IDENTITY_SECRET } from "../components/pki/profiles";
+import { runLinkLoss, SENDER_JOB, type LinkLossResult } from "./harness/link-loss";
+import { locateBinaries } from "./harness/processes";
+import { prometheusRemoteWrite, QUEUE_CONFIG_KEYS, type SecretFiles } from "./harness/remote-write";
 import { exampleMainConfig, tempDir } from "./helpers";
 
 /**

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
-import { renderClock } from "../scripts/lib/render";
+import { renderClock } from "../render/render";
 import { fixture, projectDir, readDocuments, renderCli, tempDir, type CliResult } from "./helpers";
 
 /** The offline render as a user runs it: `npm run render -- --stack <name>`. */
@@ -23,7 +23,7 @@ function readTree(dir: string): Record<string, string> {
 function renderProcess(args: string[], env: Record<string, string>): CliResult {
     const result = spawnSync(
         process.execPath,
-        ["--require", "ts-node/register/transpile-only", path.join(projectDir, "scripts", "render.ts"), ...args],
+        ["--require", "ts-node/register/transpile-only", path.join(projectDir, "render", "cli.ts"), ...args],
         { cwd: projectDir, encoding: "utf8", env: { ...process.env, ...env } },
     );
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };

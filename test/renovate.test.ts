@@ -3,14 +3,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
-import { charts, images } from "../components/versions";
+import { charts, images } from "../components/core/versions";
 import { projectDir } from "./helpers";
 
 /**
  * renovate.json against the pins it is meant to update: its regex custom managers are run here the
  * way Renovate runs them (each match string as a global RegExp over the whole file; `recursive`
  * narrows match by match), and what they extract must be exactly the pins the code declares in
- * components/versions.ts and .pulumi.version, each with its brick. An updated file is simulated
+ * components/core/versions.ts and .pulumi.version, each with its brick. An updated file is simulated
  * too, as Renovate writes it, and extracted again.
  */
 
@@ -68,7 +68,7 @@ interface Dep {
 }
 
 const config = JSON.parse(fs.readFileSync(path.join(projectDir, "renovate.json"), "utf8")) as RenovateConfig;
-const VERSIONS_FILE = "components/versions.ts";
+const VERSIONS_FILE = "components/core/versions.ts";
 const PULUMI_VERSION_FILE = ".pulumi.version";
 
 // ---------------------------------------------------------------------------------------------
@@ -372,7 +372,7 @@ describe("renovate.json: the regex managers find every pin", () => {
 });
 
 describe("renovate.json: file patterns", () => {
-    it("select components/versions.ts and .pulumi.version, and no other file of the repository", () => {
+    it("select components/core/versions.ts and .pulumi.version, and no other file of the repository", () => {
         const selected = new Set<string>();
         regexManagers.forEach((manager, m) => {
             const matched = files.filter((file) => matchesAny(manager, file));

@@ -3,16 +3,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 
-import { CONFIGMAP_LIMIT_BYTES, programBundle } from "../components/program-bundle";
-import { reporterSettings } from "../components/reporter";
-import { stackDashboards } from "../dashboards";
-import { RESOURCES } from "../components/resources";
-import { images } from "../components/versions";
+import { RESOURCES } from "../components/core/resources";
+import { images } from "../components/core/versions";
+import { stackDashboards } from "../components/grafana/dashboards";
+import { CONFIGMAP_LIMIT_BYTES, programBundle } from "../components/programs/bundle";
+import { reporterSettings } from "../components/programs/reporter";
 import { validateConfig, type RawConfig } from "../config";
+import { reveal } from "../render/mock-engine";
+import { renderStack, type RenderResult } from "../render/render";
 import { REPORT_CRONJOB } from "../reporter/keys";
 import { parseSettings } from "../reporter/settings";
-import { reveal } from "../scripts/lib/mock-engine";
-import { renderStack, type RenderResult } from "../scripts/lib/render";
 import { mainConfig, projectDir } from "./helpers";
 
 /**

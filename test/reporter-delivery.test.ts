@@ -5,7 +5,7 @@ import { afterEach, before, describe, it } from "node:test";
 
 import { simpleParser } from "mailparser";
 
-import type { CertificateSpec } from "../components/pki-profiles";
+import type { CertificateSpec } from "../components/pki/profiles";
 import { deliverReport, webhookPayload } from "../reporter/deliver";
 import {
     CREDENTIAL_FILES,
@@ -17,11 +17,11 @@ import {
     type WebhookSettings,
 } from "../reporter/delivery-types";
 import type { RenderedReport } from "../reporter/types";
-import { startGitHosting, type GitHostingStandIn, type RecordedRequest } from "../scripts/lib/harness/git-hosting";
-import { HOST } from "../scripts/lib/harness/processes";
-import { startSilentServer, startSmtp, type SmtpStandIn, type SmtpStandInOptions } from "../scripts/lib/harness/smtp";
-import { startWebhookReceiver, type WebhookStandIn } from "../scripts/lib/harness/webhook";
-import { issueCa, issueLeaf, type Issued } from "../scripts/lib/harness/x509";
+import { startGitHosting, type GitHostingStandIn, type RecordedRequest } from "./harness/git-hosting";
+import { HOST } from "./harness/processes";
+import { startSilentServer, startSmtp, type SmtpStandIn, type SmtpStandInOptions } from "./harness/smtp";
+import { startWebhookReceiver, type WebhookStandIn } from "./harness/webhook";
+import { issueCa, issueLeaf, type Issued } from "./harness/x509";
 import { tempDir } from "./helpers";
 
 /**

@@ -6,12 +6,14 @@ import { after, before, describe, it } from "node:test";
 
 import { simpleParser } from "mailparser";
 
-import { programBundle } from "../components/program-bundle";
-import { summary } from "../reporter/render";
+import { programBundle } from "../components/programs/bundle";
 import { CREDENTIAL_FILES } from "../reporter/delivery-types";
+import { summary } from "../reporter/render";
 import type { ReporterSettings } from "../reporter/settings";
 import type { ClusterReport, Link, Report } from "../reporter/types";
-import { startGitHosting, type GitHostingStandIn } from "../scripts/lib/harness/git-hosting";
+import { startGitHosting, type GitHostingStandIn } from "./harness/git-hosting";
+import type { TenantLogs } from "./harness/loki";
+import { KNOWN_WEEK, type FleetSpec } from "./harness/report-fleet";
 import {
     knownWeekAudit,
     labCertificates,
@@ -22,12 +24,10 @@ import {
     type FiringAlert,
     type ReportLab,
     type SeriesAmendment,
-} from "../scripts/lib/harness/report-lab";
-import type { TenantLogs } from "../scripts/lib/harness/loki";
-import { startSmtp, type SmtpStandIn } from "../scripts/lib/harness/smtp";
-import { startWebhookReceiver, type WebhookStandIn } from "../scripts/lib/harness/webhook";
-import { issueLeaf } from "../scripts/lib/harness/x509";
-import { KNOWN_WEEK, type FleetSpec } from "../scripts/lib/report-fleet";
+} from "./harness/report-lab";
+import { startSmtp, type SmtpStandIn } from "./harness/smtp";
+import { startWebhookReceiver, type WebhookStandIn } from "./harness/webhook";
+import { issueLeaf } from "./harness/x509";
 import { tempDir } from "./helpers";
 
 /**

@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 
+import { actionCounts } from "../reporter/collect";
 import {
     bytes,
     changeText,
@@ -15,10 +16,9 @@ import {
     fixed,
     UNITS,
 } from "../reporter/format";
-import { actionCounts } from "../reporter/collect";
 import { renderReport } from "../reporter/render";
 import type { RemediationAction, Report } from "../reporter/types";
-import { chromiumArgs, dumpDom, locateChromium, pngInfo, screenshot } from "../scripts/lib/harness/chromium";
+import { chromiumArgs, dumpDom, locateChromium, pngInfo, screenshot } from "./harness/chromium";
 
 /**
  * The weekly report's renderers on a hand-written three-cluster report: the figures each

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { roleArgsProblems } from "../components/role-args";
+import { roleArgsProblems } from "../components/core/role-args";
 
 describe("roleArgsProblems", () => {
     const tls = { secretName: "tempo-tls", revision: "r" };

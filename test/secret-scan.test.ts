@@ -1,10 +1,10 @@
 import * as assert from "node:assert/strict";
 import { before, describe, it } from "node:test";
 
-import { fakePem, NO_OPTIONS, type ResourceRecord } from "../scripts/lib/mock-engine";
-import { renderStack, type RenderResult } from "../scripts/lib/render";
-import { scanForLeaks } from "../scripts/lib/secret-scan";
-import { Secret } from "../scripts/lib/values";
+import { fakePem, NO_OPTIONS, type ResourceRecord } from "../render/mock-engine";
+import { renderStack, type RenderResult } from "../render/render";
+import { scanForLeaks } from "../render/secret-scan";
+import { Secret } from "../render/values";
 import { fixture, projectDir } from "./helpers";
 
 function record(type: string, name: string, inputs: Record<string, unknown>): ResourceRecord {

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 
 import { stringify } from "yaml";
 
-import { MAX_STACK_FILE_BYTES, readStackConfig, readStackWithMain, StackFileError } from "../scripts/lib/stack-file";
+import { MAX_STACK_FILE_BYTES, readStackConfig, readStackWithMain, StackFileError } from "../render/stack-file";
 import { projectDir, renderCli, tempDir } from "./helpers";
 
 /**

@@ -4,12 +4,12 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as tls from "node:tls";
 
-import { kpsValues, STORE_CLIENT_TLS_DIR, STORE_TLS_DIR, thanosValues } from "../components/metrics-values";
-import { certificateSpecs, tlsSecretName, type CertificateSpec } from "../components/pki-profiles";
-import { freePort, HOST } from "../scripts/lib/harness/processes";
-import { REQUEST_TIMEOUT_MS } from "../scripts/lib/harness/https";
-import { issueCa, issueLeaf, writeTlsSecret, type Authority, type Issued } from "../scripts/lib/harness/x509";
-import { renderStack, type RenderResult } from "../scripts/lib/render";
+import { kpsValues, STORE_CLIENT_TLS_DIR, STORE_TLS_DIR, thanosValues } from "../components/metrics/values";
+import { certificateSpecs, tlsSecretName, type CertificateSpec } from "../components/pki/profiles";
+import { renderStack, type RenderResult } from "../render/render";
+import { REQUEST_TIMEOUT_MS } from "./harness/https";
+import { freePort, HOST } from "./harness/processes";
+import { issueCa, issueLeaf, writeTlsSecret, type Authority, type Issued } from "./harness/x509";
 import { exampleMainConfig, projectDir, tempDir } from "./helpers";
 
 type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- deep reads of values

@@ -7,9 +7,8 @@ import { after, before, describe, it } from "node:test";
 
 import { stringify } from "yaml";
 
-import { certificateSpecs, type CertificateSpec, type ProfileName } from "../components/pki-profiles";
-import { webConfigYaml } from "../scripts/lib/harness/web-config";
-import { describeOutcome, probeOk, request, REQUEST_TIMEOUT_MS, type Dial } from "../scripts/lib/harness/https";
+import { certificateSpecs, type CertificateSpec, type ProfileName } from "../components/pki/profiles";
+import { describeOutcome, probeOk, request, REQUEST_TIMEOUT_MS, type Dial } from "./harness/https";
 import {
     freePort,
     HOST,
@@ -19,7 +18,8 @@ import {
     waitReady,
     type BinaryName,
     type Server,
-} from "../scripts/lib/harness/processes";
+} from "./harness/processes";
+import { webConfigYaml } from "./harness/web-config";
 import {
     encodeWriteRequest,
     issueCa,
@@ -28,7 +28,7 @@ import {
     writeTlsSecret,
     type Authority,
     type Issued,
-} from "../scripts/lib/harness/x509";
+} from "./harness/x509";
 import { exampleMainConfig, projectDir, tempDir } from "./helpers";
 
 /**

@@ -7,9 +7,9 @@ import Ajv from "ajv";
 import Ajv2020 from "ajv/dist/2020";
 import { parse } from "yaml";
 
-import { inClusterEndpoint, ingestEndpoints } from "../components/endpoints";
-import { OBJECT_STORAGE_SECRET } from "../components/logs-values";
-import { RESOURCES } from "../components/resources";
+import { RESOURCES } from "../components/core/resources";
+import { OBJECT_STORAGE_SECRET } from "../components/logs/values";
+import { inClusterEndpoint, ingestEndpoints } from "../components/network/endpoints";
 import {
     CLIENT_TLS_MOUNT_DIR,
     gatewayConfig,
@@ -24,11 +24,11 @@ import {
     instrumentationSpec,
     type GatewayInput,
     type TempoInput,
-} from "../components/traces-values";
+} from "../components/traces/values";
 import { validateConfig, type MainConfig, type StackConfig } from "../config";
-import type { ResourceRecord } from "../scripts/lib/mock-engine";
-import { renderStack } from "../scripts/lib/render";
-import { collectorConfigProblems, type Mount } from "../scripts/lib/collector-config";
+import { collectorConfigProblems, type Mount } from "../render/collector-config";
+import type { ResourceRecord } from "../render/mock-engine";
+import { renderStack } from "../render/render";
 import { fixture, projectDir, TEST_S3_STORAGE, testMain, testSub } from "./helpers";
 
 type Values = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- deep reads of chart values

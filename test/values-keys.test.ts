@@ -2,11 +2,11 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { before, describe, it } from "node:test";
 
-import { remoteWriteSpec } from "../components/remote-write";
-import { charts } from "../components/versions";
-import { HELM_CHART_V4, type ResourceRecord } from "../scripts/lib/mock-engine";
-import { renderStack } from "../scripts/lib/render";
-import { ResourceRef, Secret, Unknown } from "../scripts/lib/values";
+import { charts } from "../components/core/versions";
+import { remoteWriteSpec } from "../components/metrics/remote-write";
+import { HELM_CHART_V4, type ResourceRecord } from "../render/mock-engine";
+import { renderStack } from "../render/render";
+import { ResourceRef, Secret, Unknown } from "../render/values";
 import {
     formatPath,
     mergeDefaults,
@@ -14,7 +14,7 @@ import {
     unknownValuesKeys,
     type PathSegment,
     type ValuesKeysOptions,
-} from "../scripts/lib/values-keys";
+} from "../render/values-keys";
 import { fixture, projectDir } from "./helpers";
 
 /**
@@ -744,7 +744,7 @@ describe("schemaAdmits", () => {
 });
 
 describe("values-key rules per chart", () => {
-    it("keeps a defaults file for every chart version pinned in components/versions.ts", () => {
+    it("keeps a defaults file for every chart version pinned in components/core/versions.ts", () => {
         for (const pin of Object.values(charts)) {
             const file = `${pin.chart}-${pin.version}.json`;
             assert.ok(fs.existsSync(valuesFile(file)), `add test/fixtures/chart-values/${file}`);

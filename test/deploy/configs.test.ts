@@ -6,10 +6,10 @@ import { before, describe, it } from "node:test";
 
 import { stringify } from "yaml";
 
-import { ALERTMANAGER_CONFIG_SECRET } from "../../components/alertmanager-config";
-import { objectId } from "../../scripts/lib/desired-state/manifests";
-import type { DesiredState } from "../../scripts/lib/desired-state/state";
-import { locateBinaries } from "../../scripts/lib/harness/processes";
+import { ALERTMANAGER_CONFIG_SECRET } from "../../components/alerting/alertmanager-config";
+import { objectId } from "../../render/desired-state/manifests";
+import type { DesiredState } from "../../render/desired-state/state";
+import { locateBinaries } from "../harness/processes";
 import { tempDir } from "../helpers";
 import { stateOf, variants } from "./context";
 

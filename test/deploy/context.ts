@@ -3,9 +3,9 @@ import * as path from "node:path";
 
 import { parse, stringify } from "yaml";
 
-import { ChartCacheError, chartCacheDir, locateCharts, type CachedChart } from "../../scripts/lib/chart-cache";
-import { loadDesiredState, type DesiredState } from "../../scripts/lib/desired-state/state";
-import { locateHelm, type HelmBinary } from "../../scripts/lib/helm";
+import { ChartCacheError, chartCacheDir, locateCharts, type CachedChart } from "../../render/chart-cache";
+import { loadDesiredState, type DesiredState } from "../../render/desired-state/state";
+import { locateHelm, type HelmBinary } from "../../render/helm";
 import { fixture, projectDir, tempDir } from "../helpers";
 
 /**

@@ -5,9 +5,9 @@ import { before, describe, it } from "node:test";
 
 import { parse } from "yaml";
 
-import { unescapedTemplateActions } from "../../components/helm-tpl";
-import { vectorConfig, VECTOR_RELEASE } from "../../components/logs-values";
-import { applyOrderFindings } from "../../scripts/lib/desired-state/apply-order";
+import { unescapedTemplateActions } from "../../components/core/helm-tpl";
+import { vectorConfig, VECTOR_RELEASE } from "../../components/logs/values";
+import { applyOrderFindings } from "../../render/desired-state/apply-order";
 import {
     addressProblems,
     budgetProblems,
@@ -15,12 +15,12 @@ import {
     imageProblems,
     podSecurityFindings,
     referenceProblems,
-} from "../../scripts/lib/desired-state/checks";
-import { scanDesiredState } from "../../scripts/lib/desired-state/manifest-files";
-import { objectId } from "../../scripts/lib/desired-state/manifests";
-import { reachabilityProblems, scrapeProblems } from "../../scripts/lib/desired-state/reachability";
-import { SCHEMA_PACKAGES, schemaProblems } from "../../scripts/lib/desired-state/schema";
-import type { DesiredState } from "../../scripts/lib/desired-state/state";
+} from "../../render/desired-state/checks";
+import { scanDesiredState } from "../../render/desired-state/manifest-files";
+import { objectId } from "../../render/desired-state/manifests";
+import { reachabilityProblems, scrapeProblems } from "../../render/desired-state/reachability";
+import { SCHEMA_PACKAGES, schemaProblems } from "../../render/desired-state/schema";
+import type { DesiredState } from "../../render/desired-state/state";
 import { projectDir } from "../helpers";
 import { stateOf, variants, type Variant } from "./context";
 

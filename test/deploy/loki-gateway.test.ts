@@ -8,14 +8,14 @@ import * as path from "node:path";
 import * as tls from "node:tls";
 import { after, before, describe, it } from "node:test";
 
-import { INGEST } from "../../components/endpoints";
-import { LOKI_RELEASE } from "../../components/logs-values";
-import { certificateSpecs, type CertificateSpec } from "../../components/pki-profiles";
-import { TLS_MOUNT_DIR } from "../../components/tls-mount";
-import { locateNginx, NGINX_PACKAGE, nginxArgs, nginxVersion } from "../../scripts/lib/harness/nginx";
-import { describeOutcome, request, REQUEST_TIMEOUT_MS, type Outcome } from "../../scripts/lib/harness/https";
-import { freePort, HOST, startServer, stopServer, waitReady, type Server } from "../../scripts/lib/harness/processes";
-import { issueCa, issueLeaf, writeTlsSecret, type Authority, type Issued } from "../../scripts/lib/harness/x509";
+import { LOKI_RELEASE } from "../../components/logs/values";
+import { INGEST } from "../../components/network/endpoints";
+import { certificateSpecs, type CertificateSpec } from "../../components/pki/profiles";
+import { TLS_MOUNT_DIR } from "../../components/pki/tls-mount";
+import { describeOutcome, request, REQUEST_TIMEOUT_MS, type Outcome } from "../harness/https";
+import { locateNginx, NGINX_PACKAGE, nginxArgs, nginxVersion } from "../harness/nginx";
+import { freePort, HOST, startServer, stopServer, waitReady, type Server } from "../harness/processes";
+import { issueCa, issueLeaf, writeTlsSecret, type Authority, type Issued } from "../harness/x509";
 import { exampleMainConfig, tempDir } from "../helpers";
 import { stateOf, variants, type Variant } from "./context";
 

@@ -4,8 +4,8 @@ import { before, describe, it } from "node:test";
 
 import { parse } from "yaml";
 
-import type { KObject } from "../../scripts/lib/desired-state/manifests";
-import type { DesiredState, PodContainer, Workload } from "../../scripts/lib/desired-state/state";
+import type { KObject } from "../../render/desired-state/manifests";
+import type { DesiredState, PodContainer, Workload } from "../../render/desired-state/state";
 import { stateOf, variants } from "./context";
 
 /**
