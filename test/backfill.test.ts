@@ -345,6 +345,29 @@ describe("backfilled history in a real Prometheus", () => {
         assert.equal(await valueOf(target, 'backfill_queue_depth{instance="b"}', END_MS + 6 * MINUTE_MS), 2.5);
     });
 
+    it("evaluates a rule file at the same instants whatever folder holds it", async () => {
+        // promtool offsets a group's evaluations by a hash of its name and file name: the file
+        // goes by its base name, so a random temporary folder does not move the hourly windows.
+        const rules = stringify({
+            groups: [{ name: "backfill-where", interval: "1h", rules: [{ record: "where:up", expr: "vector(1)" }] }],
+        });
+        const firstEvaluations: number[] = [];
+        for (const folder of ["a", "somewhere/else/entirely"]) {
+            const dir = path.join(work, "where", folder);
+            fs.mkdirSync(path.join(dir, "data"), { recursive: true });
+            fs.writeFileSync(path.join(dir, "rules.yml"), rules);
+            const blocks = await backfillRules(
+                path.join(dir, "rules.yml"),
+                { url: running().url, start: new Date(END_MS - DAY_MS), end: new Date(END_MS) },
+                path.join(dir, "data"),
+            );
+            const first = Math.min(...blocks.map((b) => b.minTime.getTime()));
+            assert.ok(Number.isFinite(first), "no rule block");
+            firstEvaluations.push(first);
+        }
+        assert.equal(firstEvaluations[0], firstEvaluations[1]);
+    });
+
     it("serves the history behind TLS requiring client certificates: with one a query answers, without one it fails", async () => {
         const specs = certificateSpecs(exampleMainConfig("sub-eu-1"));
         const spec = (predicate: (s: CertificateSpec) => boolean): CertificateSpec => {

@@ -54,8 +54,9 @@ import type { Issued } from "./x509";
  * Recording rules (`create-blocks-from rules`): each rule is evaluated by range queries against
  * `--url`, one per block, with the group's own `interval:` as the step (`--eval-interval` only
  * serves groups without one), at the timestamps the group would have been evaluated at: a fixed,
- * group-specific offset (a hash of the group's name and file) past every multiple of the
- * interval, so an hourly group gives exactly one sample per hour, not on the hour. `--end` is
+ * group-specific offset (a hash of the group's name and file, as named on the command line) past
+ * every multiple of the interval, so an hourly group gives exactly one sample per hour, not on the
+ * hour; the file is named by its base name so that the offset does not change from run to run. `--end` is
  * inclusive. The promtool client speaks plain HTTP without client certificates, so the source
  * Prometheus must listen without TLS. Rules of one group do not see each other's backfilled
  * output.
@@ -334,9 +335,9 @@ process.once("exit", () => {
 });
 
 /** Runs `binary` to completion; rejects with its output when it exits non-zero. */
-function runTool(binary: string, args: readonly string[]): Promise<void> {
+function runTool(binary: string, args: readonly string[], cwd?: string): Promise<void> {
     return new Promise((resolve, reject) => {
-        const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"], ...(cwd !== undefined ? { cwd } : {}) });
         toolRuns.add(child);
         let output = "";
         const keep = (chunk: Buffer): void => {
@@ -510,19 +511,25 @@ export async function backfillRules(rulesFile: string, backfill: RuleBackfill, d
     }
     const staging = stagingDir("rule-blocks");
     try {
-        await runTool(promtool, [
-            "tsdb",
-            "create-blocks-from",
-            "--quiet",
-            blockDurationFlag(backfill),
-            "rules",
-            `--url=${backfill.url}`,
-            `--start=${backfill.start.toISOString()}`,
-            `--end=${backfill.end.toISOString()}`,
-            `--output-dir=${staging}`,
-            ...(backfill.evalInterval !== undefined ? [`--eval-interval=${backfill.evalInterval}`] : []),
-            rulesFile,
-        ]);
+        await runTool(
+            promtool,
+            [
+                "tsdb",
+                "create-blocks-from",
+                "--quiet",
+                blockDurationFlag(backfill),
+                "rules",
+                `--url=${backfill.url}`,
+                `--start=${backfill.start.toISOString()}`,
+                `--end=${backfill.end.toISOString()}`,
+                `--output-dir=${staging}`,
+                ...(backfill.evalInterval !== undefined ? [`--eval-interval=${backfill.evalInterval}`] : []),
+                // By its base name from its own folder: the evaluation offset hashes the file name as
+                // given, and a temporary folder's random path would move the hourly windows between runs.
+                path.basename(rulesFile),
+            ],
+            path.dirname(rulesFile),
+        );
         return moveBlocks(staging, dataDir);
     } finally {
         fs.rmSync(staging, { recursive: true, force: true });
