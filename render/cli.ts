@@ -160,6 +160,7 @@ async function main(argv: string[]): Promise<number> {
                 resources: result.records.length,
                 chartObjects,
                 typeChecked: result.load.typeChecked,
+                transpiler: result.load.transpiler,
             })}\n`,
         );
     }

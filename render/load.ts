@@ -53,7 +53,7 @@ export function languageHostEnv(options: NodeRuntimeOptions): Record<string, str
 /** What a ts-node service exposes of itself (ts-node 10). */
 interface TsNodeService {
     enabled(enabled?: boolean): boolean;
-    options: { transpileOnly?: boolean };
+    options: { transpileOnly?: boolean; swc?: boolean };
 }
 
 /** Where ts-node keeps the service that compiles the process's TypeScript. */
@@ -99,6 +99,8 @@ export interface ProgramLoad {
     typescript: boolean;
     /** Whether the SDK type-checked the program's modules as it compiled them. */
     typeChecked: boolean;
+    /** What turned the TypeScript into JavaScript: swc (the tsconfig's `ts-node.swc`) or TypeScript itself. */
+    transpiler: "swc" | "typescript";
 }
 
 /**
@@ -157,5 +159,6 @@ export async function loadProgram(engine: MockEngine, programDir: string): Promi
     return {
         typescript: options.typescript,
         typeChecked: sdkService !== undefined && sdkService.options.transpileOnly !== true,
+        transpiler: sdkService?.options.swc === true ? "swc" : "typescript",
     };
 }

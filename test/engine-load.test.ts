@@ -15,7 +15,7 @@ import { projectDir, tempDir } from "./helpers";
  */
 
 /** A one-file program whose TypeScript compiles but does not type-check. */
-function writeProgram(options: { noCheck: boolean; runtime?: string }): string {
+function writeProgram(options: { noCheck: boolean; swc?: boolean; runtime?: string }): string {
     const dir = tempDir("program");
     fs.writeFileSync(
         path.join(dir, "Pulumi.yaml"),
@@ -27,7 +27,11 @@ function writeProgram(options: { noCheck: boolean; runtime?: string }): string {
     fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions }));
     fs.writeFileSync(
         path.join(dir, "tsconfig.deploy.json"),
-        JSON.stringify({ extends: "./tsconfig.json", compilerOptions: options.noCheck ? { noCheck: true } : {} }),
+        JSON.stringify({
+            extends: "./tsconfig.json",
+            compilerOptions: options.noCheck ? { noCheck: true } : {},
+            ...(options.swc === true ? { "ts-node": { swc: true } } : {}),
+        }),
     );
     fs.writeFileSync(
         path.join(dir, "index.ts"),
@@ -68,7 +72,10 @@ function load(dir: string, env: Record<string, string> = {}): { load?: unknown; 
 describe("loading the program as the CLI does", () => {
     it("follows the tsconfig Pulumi.yaml names: noCheck there, and the SDK transpiles without type checking", () => {
         const result = load(writeProgram({ noCheck: true }));
-        assert.deepEqual(result, { load: { typescript: true, typeChecked: false }, outputs: { answer: "forty-two" } });
+        assert.deepEqual(result, {
+            load: { typescript: true, typeChecked: false, transpiler: "typescript" },
+            outputs: { answer: "forty-two" },
+        });
     });
 
     it("without noCheck the SDK type-checks, and the program's type error stops the load", () => {
@@ -81,7 +88,20 @@ describe("loading the program as the CLI does", () => {
         // tsconfig's noCheck still silences the checker, so type checking at deploy time means a
         // tsconfig without it (Pulumi.yaml's runtime option), not this variable.
         const result = load(writeProgram({ noCheck: true }), { PULUMI_NODEJS_TRANSPILE_ONLY: "false" });
-        assert.deepEqual(result, { load: { typescript: true, typeChecked: true }, outputs: { answer: "forty-two" } });
+        assert.deepEqual(result, {
+            load: { typescript: true, typeChecked: true, transpiler: "typescript" },
+            outputs: { answer: "forty-two" },
+        });
+    });
+
+    it("transpiles with swc when the tsconfig's ts-node section asks, and refuses a type check then", () => {
+        const dir = writeProgram({ noCheck: true, swc: true });
+        assert.deepEqual(load(dir), {
+            load: { typescript: true, typeChecked: false, transpiler: "swc" },
+            outputs: { answer: "forty-two" },
+        });
+        const checked = load(dir, { PULUMI_NODEJS_TRANSPILE_ONLY: "false" });
+        assert.match(checked.error ?? "", /Cannot enable 'swc' option with 'transpileOnly: false'/);
     });
 
     it("reads the runtime options as the language host does", () => {
@@ -121,5 +141,6 @@ describe("the project's tsconfig for the Pulumi runtime", () => {
             assert.equal(runtime.compilerOptions[option], checked.compilerOptions[option], option);
         }
         assert.equal(checked.compilerOptions.noCheck, undefined, "tsc --noEmit (npm run typecheck) still type-checks");
+        assert.deepEqual((runtime as { "ts-node"?: unknown })["ts-node"], { swc: true });
     });
 });

@@ -109,9 +109,13 @@ describe("render without --now", () => {
         }
     });
 
-    it("loads the program as the CLI does, without type checking (tsconfig.pulumi.json sets noCheck)", () => {
-        const timing = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as { typeChecked?: boolean };
+    it("loads the program as the CLI does: no type check (noCheck), transpiled by swc (ts-node.swc)", () => {
+        const timing = JSON.parse(stdout.trim().split("\n").pop() ?? "{}") as {
+            typeChecked?: boolean;
+            transpiler?: string;
+        };
         assert.equal(timing.typeChecked, false);
+        assert.equal(timing.transpiler, "swc");
     });
 });
 
