@@ -3,6 +3,7 @@ import * as path from "node:path";
 
 import { isMap, isScalar, isSeq, parseDocument, type Document, type YAMLMap } from "yaml";
 
+import { DNS_LABEL } from "../config/formats";
 import { NAMESPACE } from "../config/namespace";
 import { availableStacks, readProjectName, readStackConfig, StackFileError } from "../render/stack-file";
 
@@ -18,7 +19,7 @@ export const CHANGE_MARK = "CHANGE:";
 export class FleetSetupError extends Error {}
 
 /** A DNS-1123 label: what `observability:cluster.name` accepts. */
-const CLUSTER_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const CLUSTER_NAME = DNS_LABEL;
 
 const key = (name: string) => `${NAMESPACE}:${name}`;
 
