@@ -2,26 +2,13 @@ import * as assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
 import { durationHours, validateConfig } from "../config";
-import { rawConfig, VALID_MAIN, VALID_SUB } from "./helpers";
+import { configProblems, rawConfig, TEST_S3_STORAGE, VALID_MAIN, VALID_SUB } from "./helpers";
 
 /**
  * Bad input as a new user writes it: every value is checked for its format before any other
  * check reads it, every problem of a stack is reported at once, and each line names the key,
  * what was expected, what was found (escaped, never a secret) and an example.
  */
-
-const validS3 = {
-    kind: "s3",
-    endpoint: "https://s3.eu-west-1.amazonaws.com",
-    region: "eu-west-1",
-    buckets: { metrics: "acme-metrics", logs: "acme-logs", traces: "acme-traces" },
-};
-
-function problems(values: Record<string, unknown>, secretKeys: string[] = []): string[] {
-    const result = validateConfig(rawConfig(values, secretKeys));
-    assert.ok("problems" in result, "expected the config to be rejected");
-    return result.problems;
-}
 
 function accepted(values: Record<string, unknown>, secretKeys: string[] = []): void {
     const result = validateConfig(rawConfig(values, secretKeys));
@@ -33,16 +20,16 @@ const DURATION_EXPECTED = "a duration in whole hours, days, weeks or years (h, d
 describe("bad input: durations", () => {
     it("reports a malformed duration that a cross-field check reads, instead of crashing", () => {
         for (const bad of ["30days", "1.5y", "ten years", "", "-1d", "1 d"]) {
-            assert.deepEqual(problems({ ...VALID_MAIN, retention: { metrics: { raw: bad } } }), [
+            assert.deepEqual(configProblems({ ...VALID_MAIN, retention: { metrics: { raw: bad } } }), [
                 `observability:retention.metrics.raw: expected ${DURATION_EXPECTED}, 0d (kept forever) up to 100y, ` +
                     `found ${JSON.stringify(bad)}; example: 30d`,
             ]);
         }
-        assert.deepEqual(problems({ ...VALID_MAIN, pki: { lifetimes: { ca: { validity: "ten years" } } } }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, pki: { lifetimes: { ca: { validity: "ten years" } } } }), [
             `observability:pki.lifetimes.ca.validity: expected ${DURATION_EXPECTED}, above zero and up to 100y, ` +
                 'found "ten years"; example: 10y',
         ]);
-        assert.deepEqual(problems({ ...VALID_MAIN, pki: { lifetimes: { tempo: { renewBefore: "30days" } } } }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, pki: { lifetimes: { tempo: { renewBefore: "30days" } } } }), [
             `observability:pki.lifetimes.tempo.renewBefore: expected ${DURATION_EXPECTED}, above zero and up to 100y, ` +
                 'found "30days"; example: 30d',
         ]);
@@ -50,7 +37,7 @@ describe("bad input: durations", () => {
 
     it("never quotes a secret-marked key's value, even when a check of another key would read it", () => {
         const secretValue = "S3CRET-1.5y";
-        const found = problems({ ...VALID_MAIN, retention: { metrics: { raw: secretValue } }, profile: "huge" }, [
+        const found = configProblems({ ...VALID_MAIN, retention: { metrics: { raw: secretValue } }, profile: "huge" }, [
             "retention",
         ]);
         assert.equal(found.length, 2, found.join("\n"));
@@ -60,23 +47,24 @@ describe("bad input: durations", () => {
     });
 
     it("keeps other keys' checks from revealing a secret-marked key by comparison", () => {
-        const found = problems({ ...VALID_MAIN, subClusters: [{ name: "hidden-name" }], delivery: { canary: "x" } }, [
-            "subClusters",
-        ]);
+        const found = configProblems(
+            { ...VALID_MAIN, subClusters: [{ name: "hidden-name" }], delivery: { canary: "x" } },
+            ["subClusters"],
+        );
         assert.ok(!found.join("\n").includes("hidden-name"), found.join("\n"));
         assert.ok(found.some((line) => line.startsWith("observability:subClusters: expected a plain value")));
     });
 
     it("refuses durations out of range: zero where it means nothing, and beyond 100 years", () => {
-        assert.deepEqual(problems({ ...VALID_MAIN, retention: { logs: "0d" } }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, retention: { logs: "0d" } }), [
             `observability:retention.logs: expected ${DURATION_EXPECTED}, above zero and up to 100y, found "0d"; ` +
                 "example: 30d",
         ]);
-        assert.deepEqual(problems({ ...VALID_SUB, retention: { metrics: { local: "101y" } } }), [
+        assert.deepEqual(configProblems({ ...VALID_SUB, retention: { metrics: { local: "101y" } } }), [
             `observability:retention.metrics.local: expected ${DURATION_EXPECTED}, above zero and up to 100y, ` +
                 'found "101y"; example: 2d',
         ]);
-        assert.deepEqual(problems({ ...VALID_MAIN, retention: { metrics: { raw: "99999999999999999999d" } } }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, retention: { metrics: { raw: "99999999999999999999d" } } }), [
             `observability:retention.metrics.raw: expected ${DURATION_EXPECTED}, 0d (kept forever) up to 100y, ` +
                 'found "99999999999999999999d"; example: 30d',
         ]);
@@ -97,18 +85,18 @@ describe("bad input: sizes", () => {
 
     it("refuses a zero buffer or queue size that a value builder cannot use", () => {
         for (const bad of ["0", "0Gi", "00Mi"]) {
-            assert.deepEqual(problems({ ...VALID_SUB, logs: { bufferSize: bad } }), [
+            assert.deepEqual(configProblems({ ...VALID_SUB, logs: { bufferSize: bad } }), [
                 `observability:logs.bufferSize: expected ${SIZE}, found ${JSON.stringify(bad)}; example: 2Gi`,
             ]);
         }
-        assert.deepEqual(problems({ ...VALID_SUB, traces: { queueSize: "0Mi" } }), [
+        assert.deepEqual(configProblems({ ...VALID_SUB, traces: { queueSize: "0Mi" } }), [
             `observability:traces.queueSize: expected ${SIZE}, found "0Mi"; example: 10Gi`,
         ]);
     });
 
     it("refuses the sizes the values cannot carry: decimal units, fractions, bare bytes, beyond 1024Ti", () => {
         for (const bad of ["100G", "1.5Gi", "1073741824", "2048Ti", "5Pi"]) {
-            const found = problems({ ...VALID_SUB, metrics: { storageSize: bad } });
+            const found = configProblems({ ...VALID_SUB, metrics: { storageSize: bad } });
             assert.deepEqual(found, [
                 `observability:metrics.storageSize: expected ${SIZE}, found ${JSON.stringify(bad)}; example: 30Gi`,
             ]);
@@ -119,13 +107,13 @@ describe("bad input: sizes", () => {
 
 describe("bad input: schedules, names, time zones", () => {
     it("refuses cron fields out of range, naming the field", () => {
-        assert.deepEqual(problems({ ...VALID_MAIN, report: { schedule: "61 25 32 13 8" } }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, report: { schedule: "61 25 32 13 8" } }), [
             "observability:report.schedule: expected five cron fields (minute 0-59, hour 0-23, day of month 1-31, " +
                 "month 1-12 or JAN-DEC, day of week 0-6 or SUN-SAT) or @yearly, @monthly, @weekly, @daily, @hourly, " +
                 'found "61 25 32 13 8" (minute 61 is not in 0-59); example: 30 6 * * 1',
         ]);
         const detail = (schedule: string) => {
-            const [line] = problems({ ...VALID_MAIN, report: { schedule } });
+            const [line] = configProblems({ ...VALID_MAIN, report: { schedule } });
             return /\(([^()]*)\); example/.exec(line ?? "")?.[1];
         };
         assert.equal(detail("0 24 * * 1"), "hour 24 is not in 0-23");
@@ -142,7 +130,7 @@ describe("bad input: schedules, names, time zones", () => {
 
     it("refuses a DNS label over 63 characters inside a DNS name", () => {
         const domain = `${"a".repeat(64)}.example.com`;
-        const [line, ...rest] = problems({ ...VALID_MAIN, exposure: { domain, kind: "nodeport" } });
+        const [line, ...rest] = configProblems({ ...VALID_MAIN, exposure: { domain, kind: "nodeport" } });
         assert.deepEqual(rest, []);
         assert.match(line ?? "", /^observability:exposure\.domain: expected a fully qualified DNS name/);
         accepted({ ...VALID_MAIN, exposure: { domain: `${"a".repeat(63)}.example.com`, kind: "nodeport" } });
@@ -150,7 +138,7 @@ describe("bad input: schedules, names, time zones", () => {
 
     it("refuses a DNS label over 63 characters in a list of cluster names, naming the entry", () => {
         const routes = [{ receiver: "x", clusters: ["a".repeat(64)] }];
-        const found = problems({ ...VALID_MAIN, alerting: { routes } });
+        const found = configProblems({ ...VALID_MAIN, alerting: { routes } });
         assert.ok(
             found.some((line) =>
                 line.startsWith("observability:alerting.routes[0].clusters[0]: expected a cluster name"),
@@ -160,16 +148,16 @@ describe("bad input: schedules, names, time zones", () => {
     });
 
     it("says what a time zone is, with a suggestion, instead of 'Invalid input'", () => {
-        assert.deepEqual(problems({ ...VALID_MAIN, report: { timeZone: "Mars/Base" } }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, report: { timeZone: "Mars/Base" } }), [
             'observability:report.timeZone: expected an IANA time zone name, found "Mars/Base"; example: America/New_York',
         ]);
-        assert.deepEqual(problems({ ...VALID_MAIN, report: { timeZone: "europe/paris" } }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, report: { timeZone: "europe/paris" } }), [
             'observability:report.timeZone: expected an IANA time zone name, found "europe/paris"; ' +
                 "example: America/New_York; did you mean Europe/Paris?",
         ]);
         for (const bad of ["+01:00", "Europe/Pariss", "", "Local"]) {
             assert.match(
-                problems({ ...VALID_MAIN, report: { timeZone: bad } })[0] ?? "",
+                configProblems({ ...VALID_MAIN, report: { timeZone: bad } })[0] ?? "",
                 /^observability:report\.timeZone: /,
             );
         }
@@ -179,11 +167,11 @@ describe("bad input: schedules, names, time zones", () => {
     });
 
     it("words a namespace pattern problem with an example instead of a raw pattern", () => {
-        assert.deepEqual(problems({ ...VALID_MAIN, remediation: { namespaces: ["Bad_NS"] } }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, remediation: { namespaces: ["Bad_NS"] } }), [
             "observability:remediation.namespaces[0]: expected a namespace name (a DNS-1123 label: lowercase letters, " +
                 "digits and '-', at most 63 characters), found \"Bad_NS\"; example: batch",
         ]);
-        assert.deepEqual(problems({ ...VALID_MAIN, remediation: { protectedNamespaces: ["x".repeat(64)] } }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, remediation: { protectedNamespaces: ["x".repeat(64)] } }), [
             "observability:remediation.protectedNamespaces[0]: expected a namespace name (a DNS-1123 label: " +
                 "lowercase letters, digits and '-', at most 63 characters) (too big: expected string to have <=63 " +
                 `characters), found "${"x".repeat(64)}"; example: payments`,
@@ -191,7 +179,7 @@ describe("bad input: schedules, names, time zones", () => {
     });
 
     it("words every list entry with what it expects and an example", () => {
-        const found = problems({
+        const found = configProblems({
             ...VALID_MAIN,
             talos: { controlPlaneNodes: ["300.1.1.1"] },
             alerting: { routes: [{ receiver: "x", alertnames: ["1x"] }] },
@@ -215,7 +203,7 @@ describe("bad input: schedules, names, time zones", () => {
     it("names the discriminator of a missing section made of alternatives", () => {
         const withoutStorage: Record<string, unknown> = { ...VALID_MAIN };
         delete withoutStorage.storage;
-        assert.deepEqual(problems(withoutStorage), [
+        assert.deepEqual(configProblems(withoutStorage), [
             'observability:storage: expected an object whose kind is "filesystem" or "s3", with that kind\'s keys, ' +
                 'found nothing (the key is not set); example: {"kind":"filesystem"}',
         ]);
@@ -226,7 +214,7 @@ describe("bad input: credentials in URLs", () => {
     it("refuses credentials in a URL, names the key to use instead and never quotes them", () => {
         const cases: [Record<string, unknown>, string, string][] = [
             [
-                { storage: { ...validS3, endpoint: "https://AKIA1:wJalr-S3CRET@s3.example.com" } },
+                { storage: { ...TEST_S3_STORAGE, endpoint: "https://AKIA1:wJalr-S3CRET@s3.example.com" } },
                 "observability:storage.endpoint",
                 "observability:s3AccessKeyId and observability:s3SecretAccessKey",
             ],
@@ -268,7 +256,7 @@ describe("bad input: credentials in URLs", () => {
         ];
         for (const [extra, key, instead] of cases) {
             const s3 = "storage" in extra ? { s3AccessKeyId: "a", s3SecretAccessKey: "b" } : {};
-            const found = problems({ ...VALID_MAIN, ...extra, ...s3 }, Object.keys(s3));
+            const found = configProblems({ ...VALID_MAIN, ...extra, ...s3 }, Object.keys(s3));
             const line = found.find((l) => l.startsWith(`${key}: `));
             assert.ok(line !== undefined, `${key}\n${found.join("\n")}`);
             assert.ok(line.includes(instead), line);
@@ -280,14 +268,14 @@ describe("bad input: credentials in URLs", () => {
 
 describe("bad input: escaping", () => {
     it("escapes invisible and control characters in what it found", () => {
-        const [line] = problems({ ...VALID_SUB, cluster: { name: "ma\u200bin\u202e\u0007" } });
+        const [line] = configProblems({ ...VALID_SUB, cluster: { name: "ma\u200bin\u202e\u0007" } });
         assert.ok(line !== undefined);
         assert.ok(line.includes('found "ma\\u200bin\\u202e\\u0007"'), line);
         for (const raw of ["\u200b", "\u202e", "\u0007"]) assert.ok(!line.includes(raw), line);
     });
 
     it("escapes invisible characters in an unknown key's name", () => {
-        const found = problems({ ...VALID_SUB, "observability:prof\u200bile": "small" });
+        const found = configProblems({ ...VALID_SUB, "observability:prof\u200bile": "small" });
         assert.equal(found.length, 1);
         assert.ok((found[0] ?? "").startsWith("observability:prof\\u200bile: "), found[0]);
         assert.doesNotMatch(found[0] ?? "", /\u200b/u);
@@ -296,7 +284,12 @@ describe("bad input: escaping", () => {
 
 describe("bad input: one problem does not hide another", () => {
     it("reports missing secrets and plain-text credentials alongside schema problems", () => {
-        const found = problems({ ...VALID_MAIN, profile: "huge", storage: validS3, s3AccessKeyId: "AKIA-PLAIN" });
+        const found = configProblems({
+            ...VALID_MAIN,
+            profile: "huge",
+            storage: TEST_S3_STORAGE,
+            s3AccessKeyId: "AKIA-PLAIN",
+        });
         assert.deepEqual(
             found.map((line) => line.split(": expected")[0]),
             ["observability:profile", "observability:s3AccessKeyId", "observability:s3SecretAccessKey"],
@@ -307,7 +300,7 @@ describe("bad input: one problem does not hide another", () => {
     });
 
     it("refuses a credential written in plain text even when nothing needs it", () => {
-        const found = problems({ ...VALID_MAIN, s3SecretAccessKey: "PLAIN-S3CRET" });
+        const found = configProblems({ ...VALID_MAIN, s3SecretAccessKey: "PLAIN-S3CRET" });
         assert.equal(found.length, 1);
         assert.match(
             found[0] ?? "",
@@ -317,18 +310,18 @@ describe("bad input: one problem does not hide another", () => {
     });
 
     it("suggests the secret key a misspelled secret was meant for, without quoting it", () => {
-        const found = problems({ ...VALID_MAIN, s3AccesKeyId: "S3CRET" }, ["s3AccesKeyId"]);
+        const found = configProblems({ ...VALID_MAIN, s3AccesKeyId: "S3CRET" }, ["s3AccesKeyId"]);
         assert.equal(found.length, 1);
         assert.match(found[0] ?? "", /^observability:s3AccesKeyId: .*found unknown key "s3AccesKeyId"/);
         assert.match(found[0] ?? "", /did you mean s3AccessKeyId\?$/);
         assert.ok(!(found[0] ?? "").includes("S3CRET"));
-        const plain = problems({ ...VALID_MAIN, grafanaOidcClientSecert: "x" });
+        const plain = configProblems({ ...VALID_MAIN, grafanaOidcClientSecert: "x" });
         assert.match(plain[0] ?? "", /did you mean grafanaOidcClientSecret\?$/);
     });
 
     it("reports a key whose namespace is a near miss of observability instead of ignoring it", () => {
         for (const namespace of ["observabilty", "Observability", "obervability", "observability2"]) {
-            const found = problems({ ...VALID_SUB, [`${namespace}:profile`]: "large" });
+            const found = configProblems({ ...VALID_SUB, [`${namespace}:profile`]: "large" });
             assert.deepEqual(found, [
                 `${namespace}:profile: expected a key of the observability namespace (no program reads ` +
                     `${namespace}:), found the namespace "${namespace}"; did you mean observability:profile?`,

@@ -4,20 +4,7 @@ import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 
 import { ConfigError, durationHours, loadConfig, validateConfig } from "../config";
-import { rawConfig, VALID_MAIN, VALID_SUB } from "./helpers";
-
-const validS3 = {
-    kind: "s3",
-    endpoint: "https://s3.eu-west-1.amazonaws.com",
-    region: "eu-west-1",
-    buckets: { metrics: "acme-metrics", logs: "acme-logs", traces: "acme-traces" },
-};
-
-function problems(values: Record<string, unknown>, secretKeys: string[] = []): string[] {
-    const result = validateConfig(rawConfig(values, secretKeys));
-    assert.ok("problems" in result, "expected the config to be rejected");
-    return result.problems;
-}
+import { configProblems, rawConfig, TEST_S3_STORAGE, VALID_MAIN, VALID_SUB } from "./helpers";
 
 /** The remediation section a stack that does not mention it gets. */
 const REMEDIATION_DEFAULTS = {
@@ -137,10 +124,10 @@ describe("stack config: valid input", () => {
 
     it("reads the S3 credentials as Pulumi secrets", async () => {
         const { secrets } = loadConfig(
-            rawConfig({ ...VALID_MAIN, storage: validS3, s3AccessKeyId: "AKIA1", s3SecretAccessKey: "s3cr3t" }, [
-                "s3AccessKeyId",
-                "s3SecretAccessKey",
-            ]),
+            rawConfig(
+                { ...VALID_MAIN, storage: TEST_S3_STORAGE, s3AccessKeyId: "AKIA1", s3SecretAccessKey: "s3cr3t" },
+                ["s3AccessKeyId", "s3SecretAccessKey"],
+            ),
         );
         assert.deepEqual(Object.keys(secrets).sort(), ["s3AccessKeyId", "s3SecretAccessKey"]);
         assert.ok(secrets.s3AccessKeyId !== undefined && secrets.s3SecretAccessKey !== undefined);
@@ -160,33 +147,33 @@ describe("stack config: valid input", () => {
 
 describe("stack config: one line per problem, naming the key", () => {
     it("rejects a missing role, naming both roles", () => {
-        assert.deepEqual(problems({ cluster: { name: "x" } }), [
+        assert.deepEqual(configProblems({ cluster: { name: "x" } }), [
             'observability:role: expected one of "main", "sub", found nothing (the key is not set); example: main',
         ]);
     });
 
     it("rejects an unknown role", () => {
-        assert.deepEqual(problems({ ...VALID_SUB, role: "edge" }), [
+        assert.deepEqual(configProblems({ ...VALID_SUB, role: "edge" }), [
             'observability:role: expected one of "main", "sub", found "edge"; example: main',
         ]);
     });
 
     it("rejects an invalid DNS label with what it expected and an example", () => {
-        assert.deepEqual(problems({ ...VALID_SUB, cluster: { name: "Sub_1" } }), [
+        assert.deepEqual(configProblems({ ...VALID_SUB, cluster: { name: "Sub_1" } }), [
             "observability:cluster.name: expected a DNS-1123 label (lowercase letters, digits and '-', " +
                 'at most 63 characters), found "Sub_1"; example: main',
         ]);
     });
 
     it("rejects a value outside an enum", () => {
-        assert.deepEqual(problems({ ...VALID_SUB, profile: "huge" }), [
+        assert.deepEqual(configProblems({ ...VALID_SUB, profile: "huge" }), [
             'observability:profile: expected one of "small", "medium", "large", found "huge"; example: small',
         ]);
     });
 
     it("rejects a renewal window as long as the certificate's validity", () => {
         assert.deepEqual(
-            problems({ ...VALID_MAIN, pki: { lifetimes: { tempo: { validity: "30d", renewBefore: "30d" } } } }),
+            configProblems({ ...VALID_MAIN, pki: { lifetimes: { tempo: { validity: "30d", renewBefore: "30d" } } } }),
             [
                 "observability:pki.lifetimes.tempo.renewBefore: expected a duration above zero and shorter " +
                     'than validity (30d), found "30d"; example: 30d',
@@ -196,7 +183,7 @@ describe("stack config: one line per problem, naming the key", () => {
 
     it("rejects a leaf certificate that would outlive the CA", () => {
         assert.deepEqual(
-            problems({
+            configProblems({
                 ...VALID_MAIN,
                 pki: { lifetimes: { ca: { validity: "1y", renewBefore: "30d" }, grafana: { validity: "2y" } } },
             }),
@@ -208,20 +195,20 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects a lifetime for a profile that does not exist, suggesting the closest", () => {
-        const [problem] = problems({ ...VALID_MAIN, pki: { lifetimes: { tempos: { validity: "30d" } } } });
+        const [problem] = configProblems({ ...VALID_MAIN, pki: { lifetimes: { tempos: { validity: "30d" } } } });
         assert.match(problem ?? "", /^observability:pki\.lifetimes\.tempos: /);
         assert.match(problem ?? "", /found unknown key "tempos"; did you mean tempo\?$/);
     });
 
     it("rejects a negative certificate generation", () => {
-        assert.deepEqual(problems({ ...VALID_MAIN, pki: { generation: -1 } }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, pki: { generation: -1 } }), [
             "observability:pki.generation: expected a whole number, 0 or more (too small: expected number " +
                 "to be >=0), found -1; example: 1",
         ]);
     });
 
     it("rejects a value of the wrong type", () => {
-        assert.deepEqual(problems({ ...VALID_MAIN, subClusters: { name: "sub-eu-1" } }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, subClusters: { name: "sub-eu-1" } }), [
             'observability:subClusters: expected an array, found {"name":"sub-eu-1"}; example: [{"name":"sub-eu-1"}]',
         ]);
     });
@@ -229,21 +216,21 @@ describe("stack config: one line per problem, naming the key", () => {
     it("rejects a missing required section with an assembled example", () => {
         const withoutExposure: Record<string, unknown> = { ...VALID_MAIN };
         delete withoutExposure.exposure;
-        assert.deepEqual(problems(withoutExposure), [
+        assert.deepEqual(configProblems(withoutExposure), [
             "observability:exposure: expected an object with keys domain, kind (optional: nodePorts), found nothing " +
                 '(the key is not set); example: {"domain":"obs.example.com","kind":"nodeport"}',
         ]);
     });
 
     it("rejects an unknown key and suggests the closest known one", () => {
-        assert.deepEqual(problems({ ...VALID_SUB, retension: {} }), [
+        assert.deepEqual(configProblems({ ...VALID_SUB, retension: {} }), [
             "observability:retension: expected one of the known keys here (role, cluster, kubernetes, charts, namespace, " +
                 'profile, talos, metrics, logs, traces, remediation, mainStack, retention, alerting), found unknown key "retension"; did you mean retention?',
         ]);
     });
 
     it("rejects a key that belongs to the other role", () => {
-        assert.deepEqual(problems({ ...VALID_SUB, subClusters: [] }), [
+        assert.deepEqual(configProblems({ ...VALID_SUB, subClusters: [] }), [
             "observability:subClusters: expected one of the known keys here (role, cluster, kubernetes, charts, namespace, " +
                 'profile, talos, metrics, logs, traces, remediation, mainStack, retention, alerting), found unknown key "subClusters"',
         ]);
@@ -251,7 +238,7 @@ describe("stack config: one line per problem, naming the key", () => {
 
     it("rejects a protected namespace among the namespaces remediation may act in", () => {
         assert.deepEqual(
-            problems({ ...VALID_SUB, remediation: { namespaces: ["batch", "kube-system", "observability"] } }),
+            configProblems({ ...VALID_SUB, remediation: { namespaces: ["batch", "kube-system", "observability"] } }),
             [
                 "observability:remediation.namespaces[1]: expected a namespace that is not protected (kube-node-lease, " +
                     'kube-public, kube-system, observability, observability-agents), found "kube-system"; example: batch',
@@ -262,7 +249,7 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("requires the GitOps repository with remediation mode gitops, then its token as a secret", () => {
-        const found = problems({ ...VALID_SUB, remediation: { mode: "gitops" } });
+        const found = configProblems({ ...VALID_SUB, remediation: { mode: "gitops" } });
         assert.equal(found.length, 1);
         assert.match(
             found[0] ?? "",
@@ -274,7 +261,7 @@ describe("stack config: one line per problem, naming the key", () => {
             repository: "platform/gitops",
             pathTemplate: "{namespace}/{name}.yaml",
         };
-        const token = problems({ ...VALID_SUB, remediation: { mode: "gitops", gitops } });
+        const token = configProblems({ ...VALID_SUB, remediation: { mode: "gitops", gitops } });
         assert.equal(token.length, 1);
         assert.match(token[0] ?? "", /^observability:remediationGitToken: expected a Pulumi secret .*found nothing/);
         const accepted = validateConfig(
@@ -286,20 +273,20 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects an image override that is not pinned by digest", () => {
-        const found = problems({ ...VALID_SUB, remediation: { image: "node:22" } });
+        const found = configProblems({ ...VALID_SUB, remediation: { image: "node:22" } });
         assert.equal(found.length, 1);
         assert.match(found[0] ?? "", /^observability:remediation\.image: expected an image reference pinned by digest/);
     });
 
     it("rejects an unknown storage kind at storage.kind", () => {
-        assert.deepEqual(problems({ ...VALID_MAIN, storage: { kind: "gcs" } }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, storage: { kind: "gcs" } }), [
             'observability:storage.kind: expected one of "filesystem", "s3", found "gcs"; example: filesystem',
         ]);
     });
 
     it("names nested S3 keys in full", () => {
-        const storage = { ...validS3, endpoint: "ftp://s3", buckets: { metrics: "A", logs: "acme-logs" } };
-        assert.deepEqual(problems({ ...VALID_MAIN, storage }), [
+        const storage = { ...TEST_S3_STORAGE, endpoint: "ftp://s3", buckets: { metrics: "A", logs: "acme-logs" } };
+        assert.deepEqual(configProblems({ ...VALID_MAIN, storage }), [
             "observability:storage.buckets.metrics: expected a bucket name (3-63 lowercase letters, digits, '.' or '-'), " +
                 'found "A"; example: acme-observability-metrics',
             "observability:storage.buckets.traces: expected a bucket name (3-63 lowercase letters, digits, '.' or '-'), " +
@@ -309,17 +296,20 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects a malformed duration", () => {
-        assert.deepEqual(problems({ ...VALID_MAIN, retention: { logs: "30 days" } }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, retention: { logs: "30 days" } }), [
             "observability:retention.logs: expected a duration in whole hours, days, weeks or years (h, d, w, y), " +
                 'above zero and up to 100y, found "30 days"; example: 30d',
         ]);
     });
 
     it("rejects downsampled retention shorter than the data it comes from", () => {
-        assert.deepEqual(problems({ ...VALID_MAIN, retention: { metrics: { raw: "90d", fiveMinutes: "30d" } } }), [
-            "observability:retention.metrics.fiveMinutes: expected a duration at least as long as metrics.raw (90d), " +
-                'since downsampled data must outlive the data it is computed from, found "30d"; example: 180d',
-        ]);
+        assert.deepEqual(
+            configProblems({ ...VALID_MAIN, retention: { metrics: { raw: "90d", fiveMinutes: "30d" } } }),
+            [
+                "observability:retention.metrics.fiveMinutes: expected a duration at least as long as metrics.raw (90d), " +
+                    'since downsampled data must outlive the data it is computed from, found "30d"; example: 180d',
+            ],
+        );
     });
 
     it("treats 0d as keep-forever, so a coarser resolution must keep forever too", () => {
@@ -334,14 +324,17 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects two sub clusters with the same name", () => {
-        assert.deepEqual(problems({ ...VALID_MAIN, subClusters: [{ name: "a" }, { name: "b" }, { name: "a" }] }), [
-            "observability:subClusters[2].name: expected a name not used by another sub cluster " +
-                '(subClusters[0] has it), found "a"; example: sub-eu-1',
-        ]);
+        assert.deepEqual(
+            configProblems({ ...VALID_MAIN, subClusters: [{ name: "a" }, { name: "b" }, { name: "a" }] }),
+            [
+                "observability:subClusters[2].name: expected a name not used by another sub cluster " +
+                    '(subClusters[0] has it), found "a"; example: sub-eu-1',
+            ],
+        );
     });
 
     it("rejects a sub cluster named like main", () => {
-        assert.deepEqual(problems({ ...VALID_MAIN, subClusters: [{ name: "main" }] }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, subClusters: [{ name: "main" }] }), [
             "observability:subClusters[0].name: expected a name different from the main cluster's own " +
                 '(cluster.name), found "main"; example: sub-eu-1',
         ]);
@@ -349,7 +342,7 @@ describe("stack config: one line per problem, naming the key", () => {
 
     it("rejects a canary that is not one of the sub clusters", () => {
         assert.deepEqual(
-            problems({ ...VALID_MAIN, subClusters: [{ name: "a" }, { name: "b" }], delivery: { canary: "c" } }),
+            configProblems({ ...VALID_MAIN, subClusters: [{ name: "a" }, { name: "b" }], delivery: { canary: "c" } }),
             [
                 'observability:delivery.canary: expected one of the sub clusters in subClusters (a, b), found "c"; example: sub-eu-1',
             ],
@@ -361,7 +354,7 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects a namespace too long for its agents namespace", () => {
-        assert.deepEqual(problems({ ...VALID_SUB, namespace: "n".repeat(57) }), [
+        assert.deepEqual(configProblems({ ...VALID_SUB, namespace: "n".repeat(57) }), [
             "observability:namespace: expected a DNS-1123 label (lowercase letters, digits and '-', at most 56 " +
                 "characters) (too big: expected string to have <=56 characters), found " +
                 `"${"n".repeat(57)}"; example: observability`,
@@ -369,14 +362,14 @@ describe("stack config: one line per problem, naming the key", () => {
     });
 
     it("rejects a malformed stack reference", () => {
-        assert.deepEqual(problems({ ...VALID_SUB, mainStack: "main" }), [
+        assert.deepEqual(configProblems({ ...VALID_SUB, mainStack: "main" }), [
             'observability:mainStack: expected a stack reference <organization>/<project>/<stack>, found "main"; ' +
                 "example: acme/observability/main",
         ]);
     });
 
     it("reports every problem of one stack at once, sorted by key", () => {
-        const found = problems({
+        const found = configProblems({
             ...VALID_MAIN,
             cluster: { name: "" },
             profile: "xl",
@@ -401,7 +394,7 @@ describe("stack config: one line per problem, naming the key", () => {
 
 describe("stack config: secrets", () => {
     it("requires the S3 credentials when storage is S3, with the command that sets them", () => {
-        assert.deepEqual(problems({ ...VALID_MAIN, storage: validS3 }), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, storage: TEST_S3_STORAGE }), [
             "observability:s3AccessKeyId: expected a Pulumi secret (Access key id for the S3 buckets " +
                 "(storage.kind: s3).), found nothing (the key is not set); example: pulumi config set --secret " +
                 "observability:s3AccessKeyId 'AKIAIOSFODNN7EXAMPLE'",
@@ -412,8 +405,8 @@ describe("stack config: secrets", () => {
     });
 
     it("rejects a credential stored in plain text", () => {
-        const found = problems(
-            { ...VALID_MAIN, storage: validS3, s3AccessKeyId: "AKIA1", s3SecretAccessKey: "plain" },
+        const found = configProblems(
+            { ...VALID_MAIN, storage: TEST_S3_STORAGE, s3AccessKeyId: "AKIA1", s3SecretAccessKey: "plain" },
             ["s3AccessKeyId"],
         );
         assert.deepEqual(found, [
@@ -428,7 +421,7 @@ describe("stack config: secrets", () => {
     });
 
     it("never quotes the value of a secret set in a plain configuration key", () => {
-        const found = problems({ ...VALID_SUB, cluster: { name: "Top_S3cret" }, profile: "huge" }, ["cluster"]);
+        const found = configProblems({ ...VALID_SUB, cluster: { name: "Top_S3cret" }, profile: "huge" }, ["cluster"]);
         assert.deepEqual(found, [
             "observability:cluster: expected a plain value (secrets belong only in observability:s3AccessKeyId, " +
                 "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret, observability:alertReceiverCredentials, observability:remediationGitToken, observability:reportCredentials), found a secret; set it again without --secret",
@@ -438,7 +431,7 @@ describe("stack config: secrets", () => {
     });
 
     it("refuses a secret inside a plain configuration key", () => {
-        assert.deepEqual(problems(VALID_SUB, ["cluster"]), [
+        assert.deepEqual(configProblems(VALID_SUB, ["cluster"]), [
             "observability:cluster: expected a plain value (secrets belong only in observability:s3AccessKeyId, " +
                 "observability:s3SecretAccessKey, observability:grafanaOidcClientSecret, observability:alertReceiverCredentials, observability:remediationGitToken, observability:reportCredentials), found a secret; set it again without --secret",
         ]);
@@ -471,7 +464,7 @@ describe("stack config: grafana", () => {
     });
 
     it("asks for the root URL when OIDC is set, since the redirect is built from it", () => {
-        assert.deepEqual(problems({ ...VALID_MAIN, grafana: { oidc } }, []), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, grafana: { oidc } }, []), [
             "observability:grafana.rootUrl: expected the URL users open Grafana at, which the OIDC redirect " +
                 "needs (oidc is set), found nothing (the key is not set); example: https://grafana.example.com",
         ]);
@@ -479,7 +472,7 @@ describe("stack config: grafana", () => {
 
     it("asks for the OIDC client secret as a Pulumi secret when OIDC is set", () => {
         const grafana = { rootUrl: "https://grafana.example.com", oidc };
-        assert.deepEqual(problems({ ...VALID_MAIN, grafana }, []), [
+        assert.deepEqual(configProblems({ ...VALID_MAIN, grafana }, []), [
             "observability:grafanaOidcClientSecret: expected a Pulumi secret (Client secret of Grafana's OAuth2 " +
                 "client (grafana.oidc).), found nothing (the key is not set); example: pulumi config set --secret " +
                 "observability:grafanaOidcClientSecret 's3cr3t-from-the-identity-provider'",
@@ -487,7 +480,7 @@ describe("stack config: grafana", () => {
     });
 
     it("refuses a plain-HTTP identity provider endpoint, naming the field", () => {
-        const found = problems(
+        const found = configProblems(
             {
                 ...VALID_MAIN,
                 grafana: { rootUrl: "https://grafana.example.com", oidc: { ...oidc, tokenUrl: "http://id/token" } },
@@ -552,7 +545,7 @@ describe("stack config: alerting", () => {
 
     it("names a route, default or heartbeat receiver that is not defined", () => {
         assert.deepEqual(
-            problems(
+            configProblems(
                 withAlerting({
                     receivers: [],
                     routes: [{ receiver: "pagr" }],
@@ -569,7 +562,7 @@ describe("stack config: alerting", () => {
     });
 
     it("rejects two receivers with one name, and the reserved name", () => {
-        const found = problems(
+        const found = configProblems(
             withAlerting({ receivers: [pager, { ...chat, name: "pager" }, { ...chat, name: "none" }] }),
         );
         assert.ok(
@@ -589,7 +582,7 @@ describe("stack config: alerting", () => {
     });
 
     it("rejects an unknown receiver kind and an e-mail receiver without addresses, naming the field", () => {
-        const found = problems(
+        const found = configProblems(
             withAlerting({
                 receivers: [
                     { name: "x", kind: "opsgenie" },
@@ -608,7 +601,7 @@ describe("stack config: alerting", () => {
     });
 
     it("asks for the credentials of receivers that take one, with the command that sets them", () => {
-        const [problem, ...rest] = problems(withAlerting({ receivers: [pager] }));
+        const [problem, ...rest] = configProblems(withAlerting({ receivers: [pager] }));
         assert.deepEqual(rest, []);
         assert.match(
             problem ?? "",
@@ -652,14 +645,16 @@ describe("stack config: alerting", () => {
             ],
         ];
         for (const [credentials, message] of cases) {
-            const found = problems(withAlerting({ receivers: [pager] }, credentials), ["alertReceiverCredentials"]);
+            const found = configProblems(withAlerting({ receivers: [pager] }, credentials), [
+                "alertReceiverCredentials",
+            ]);
             assert.deepEqual(found, [`observability:alertReceiverCredentials: ${message}`]);
             assert.ok(!found.join("").includes(secretValue));
         }
     });
 
     it("refuses the credentials in plain text", () => {
-        const found = problems(withAlerting({ receivers: [pager] }, { pager: "PLAIN-PAGER-KEY" }));
+        const found = configProblems(withAlerting({ receivers: [pager] }, { pager: "PLAIN-PAGER-KEY" }));
         assert.equal(found.length, 1);
         assert.match(
             found[0] ?? "",

@@ -57,6 +57,13 @@ export function rawConfig(values: Record<string, unknown>, secretKeys: string[] 
     return { values: Object.fromEntries(entries), isSecret: (key) => secrets.has(key) };
 }
 
+/** The problems validation finds in these values; fails the test when it accepts them. */
+export function configProblems(values: Record<string, unknown>, secretKeys: string[] = []): string[] {
+    const result = validateConfig(rawConfig(values, secretKeys));
+    if (!("problems" in result)) throw new Error("expected the config to be rejected");
+    return result.problems;
+}
+
 /** The smallest valid main stack's values, as its file would hold them. */
 export const VALID_MAIN = {
     role: "main",
